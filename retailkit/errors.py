@@ -1,0 +1,44 @@
+"""Errors a user can cause.  Every one says what is wrong, where, and what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "RetailkitError",
+    "ScenarioError",
+    "SchemaError",
+    "DataValidationError",
+    "InputError",
+    "IdentificationError",
+]
+
+
+class RetailkitError(Exception):
+    """Base class of every error retailkit raises on purpose."""
+
+
+class ScenarioError(RetailkitError, ValueError):
+    """A scenario value is invalid (the message names the field path, e.g. ``channels[2].conversion``)."""
+
+
+class SchemaError(RetailkitError, ValueError):
+    """A table lacks a column, has a wrong type, or cannot be parsed."""
+
+
+class DataValidationError(RetailkitError, ValueError):
+    """Tables that parse but break an invariant (duplicate ids, orders before acquisition, ...)."""
+
+
+class InputError(RetailkitError, ValueError):
+    """A function got arguments or data it cannot use (the message names the column and rows)."""
+
+
+class IdentificationError(RetailkitError, ValueError):
+    """The data cannot identify the model (e.g. no repeat buyers)."""
+
+
+def first_rows(index, n: int = 5) -> str:
+    """Format the first ``n`` offending row labels for an error message."""
+    labels = list(index[:n])
+    more = len(index) - len(labels)
+    text = ", ".join(repr(x) for x in labels)
+    return text + (f" (and {more} more)" if more > 0 else "")

@@ -1,0 +1,30 @@
+"""Synthetic store worlds whose truth is known: scenarios, presets and the generator."""
+
+from retailkit.synth.generate import expected_customers, generate
+from retailkit.synth.scenario import (
+    BGNBD,
+    Catalogue,
+    Category,
+    Channel,
+    GammaGammaSpend,
+    Retention,
+    SalesEvent,
+    Scenario,
+    Seasonality,
+    Store,
+)
+
+__all__ = [
+    "generate",
+    "expected_customers",
+    "Scenario",
+    "BGNBD",
+    "GammaGammaSpend",
+    "Channel",
+    "Store",
+    "Category",
+    "Catalogue",
+    "SalesEvent",
+    "Seasonality",
+    "Retention",
+]

@@ -1,0 +1,413 @@
+"""``generate(scenario)``: a scenario in, a validated :class:`~retailkit.data.StoreData` out.
+
+The world is drawn in stages, each vectorised over customers, orders or lines (the only Python
+loop is over weekly blocks of days, needed because referral traffic depends on recent orders):
+
+1. traffic and acquisition per channel and day (new-visitor sessions, conversions, spend);
+2. each acquired customer's behaviour and repeat purchases (:func:`simulate_cohort`);
+3. orders with Gamma-Gamma values, discounts, order lines from category preferences and product
+   popularity, returns some days later;
+4. sessions: anonymous visits, converting visits linked to their order, browsing by customers;
+5. names from Faker pools.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from retailkit.data import StoreData
+from retailkit.errors import ScenarioError
+from retailkit.schema import empty_table
+from retailkit.synth import names as namegen
+from retailkit.synth.processes import Calendar, calendar, draw_time_of_day, segment_starts, simulate_cohort
+from retailkit.synth.scenario import Scenario
+
+__all__ = ["generate", "expected_customers"]
+
+_BLOCK_DAYS = 7
+_PILOT_CUSTOMERS = 20_000
+
+
+def _rng(seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ScenarioError(f"seed: must be a non-negative integer or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None, progress: bool = True) -> StoreData:
+    """Draw a store world from ``scenario`` (a :class:`Scenario` or a preset name).
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+    seed : int or numpy.random.Generator
+        Same scenario, seed and library versions give identical data.
+    n_customers : int, optional
+        Scale all traffic and budgets so that roughly this many customers are acquired (the
+        scaled scenario is the one stored with the data).  ``None`` keeps the scenario as is.
+    progress : bool
+        Show a progress bar.
+    """
+    sc = Scenario.preset(scenario) if isinstance(scenario, str) else scenario
+    if not isinstance(sc, Scenario):
+        raise ScenarioError(f"scenario: expected a Scenario or preset name, got {type(scenario).__name__}")
+    rng = _rng(seed)
+    pilot_rng, main_rng = rng.spawn(2)
+    if n_customers is not None:
+        if isinstance(n_customers, bool) or not isinstance(n_customers, int | np.integer) or n_customers < 1:
+            raise ScenarioError(f"n_customers: must be a positive integer, got {n_customers!r}")
+        sc = sc.scaled(n_customers / expected_customers(sc, seed=pilot_rng))
+    stages = tqdm(total=5, desc=f"generate {sc.name}", disable=not progress, unit="stage")
+    cal = calendar(sc)
+    r_acq, r_ord, r_line, r_sess, r_names = main_rng.spawn(5)
+
+    world = _acquire(sc, cal, r_acq)
+    stages.update()
+    customers, orders, order_of_first = _orders(sc, cal, world, r_ord)
+    stages.update()
+    products = _products(sc, r_line)
+    lines, returns = _lines_and_returns(sc, cal, world, orders, products, r_line)
+    stages.update()
+    sessions = _sessions(sc, cal, world, orders, order_of_first, r_sess)
+    stages.update()
+    stores, customers, products = namegen.attach_names(sc, customers, products, r_names)
+    spend = _spend_table(sc, world)
+    stages.update()
+    stages.close()
+    seed_value = int(seed) if not isinstance(seed, np.random.Generator) else None
+    return StoreData(
+        stores=stores, products=products, customers=customers, orders=orders["table"], order_lines=lines,
+        returns=returns if returns is not None else empty_table("returns"), sessions=sessions,
+        marketing_spend=spend, scenario=sc, seed=seed_value,
+    )
+
+
+def expected_customers(scenario: Scenario, *, seed=0) -> float:
+    """Customers the scenario acquires over its horizon, estimated by a small pilot run.
+
+    Acquisition, sessions and referrals are all linear in :meth:`Scenario.scaled`'s factor, so the
+    pilot runs at a scale giving about 20,000 customers and is scaled back."""
+    sc = scenario
+    cal = calendar(sc)
+    direct = sum(c.conversion * (c.paid_sessions_per_day + c.base_sessions) for c in sc.channels) * sc.horizon_days
+    if direct <= 0:
+        raise ScenarioError("channels: the scenario acquires no customers (no spend, no base sessions)")
+    factor = _PILOT_CUSTOMERS / direct
+    world = _acquire(sc.scaled(factor), cal, _rng(seed) if not isinstance(seed, np.random.Generator) else seed)
+    return len(world["acquired"]) / factor
+
+
+# ------------------------------------------------------------------------ stage 1: acquisition
+def _acquire(sc: Scenario, cal: Calendar, rng) -> dict:
+    """Weekly blocks: traffic per channel and day, conversions, then each new cohort's future."""
+    n_ch, days = len(sc.channels), cal.days
+    paid = np.array([c.paid_sessions_per_day for c in sc.channels])
+    base = np.array([c.base_sessions for c in sc.channels])
+    per_order = np.array([c.sessions_per_order for c in sc.channels])
+    conv = np.array([c.conversion for c in sc.channels])
+    is_store_channel = np.array([c.name == sc.store_channel for c in sc.channels])
+    physical = np.array([i for i, s in enumerate(sc.stores) if s.format == "physical"])
+    online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
+    shares = np.array([sc.stores[i].share for i in physical]) if len(physical) else np.array([])
+    orders_per_day = np.zeros(days + 1)
+    paid_sessions = np.zeros((n_ch, days), np.int64)
+    visitors = np.zeros((n_ch, days), np.int64)
+    converted = np.zeros((n_ch, days), np.int64)
+    cohorts = []
+    for b in range(0, days, _BLOCK_DAYS):
+        d = np.arange(b, min(b + _BLOCK_DAYS, days))
+        recent = orders_per_day[max(0, b - _BLOCK_DAYS):b].sum() / _BLOCK_DAYS
+        s = cal.season[d][None, :]
+        p_sess = rng.poisson(s * paid[:, None])
+        f_sess = rng.poisson(s * (base + per_order * recent)[:, None])
+        n_sess = p_sess + f_sess
+        n_conv = rng.binomial(n_sess, conv[:, None])
+        paid_sessions[:, d], visitors[:, d], converted[:, d] = p_sess, n_sess, n_conv
+        counts = n_conv.ravel()
+        ch = np.repeat(np.repeat(np.arange(n_ch), len(d)), counts)
+        day = np.repeat(np.tile(d, n_ch), counts)
+        acquired = day + draw_time_of_day(rng, cal, len(day))
+        store = np.full(len(ch), online)
+        in_store = is_store_channel[ch]
+        if len(physical) and in_store.any():
+            store[in_store] = rng.choice(physical, size=int(in_store.sum()), p=shares / shares.sum())
+        co = simulate_cohort(rng, cal, sc, acquired, ch, store)
+        cohorts.append(co)
+        orders_per_day += np.bincount(np.floor(acquired).astype(np.int64), minlength=days + 1)[: days + 1]
+        orders_per_day += np.bincount(np.floor(co.rep_time).astype(np.int64), minlength=days + 1)[: days + 1]
+    offset = np.cumsum([0] + [len(c.acquired) for c in cohorts])
+    cat = {f: np.concatenate([getattr(c, f) for c in cohorts]) for f in
+           ("acquired", "channel", "store", "lam", "p", "nu", "dropout", "rep_time")}
+    cat["rep_customer"] = np.concatenate([c.rep_customer + offset[i] for i, c in enumerate(cohorts)])
+    cat.update(paid_sessions=paid_sessions, visitors=visitors, converted=converted)
+    return cat
+
+
+def _to_utc_days(cal: Calendar, store: np.ndarray, local: np.ndarray) -> np.ndarray:
+    day = np.clip(np.floor(local).astype(np.int64), 0, cal.days)
+    return local - cal.utc_offset_days[store, day]
+
+
+def _timestamps(sc: Scenario, days: np.ndarray) -> pd.DatetimeIndex:
+    # whole seconds, as an order system logs them
+    start = pd.Timestamp(sc.start_date, tz="UTC")
+    seconds = np.rint(days * 86_400.0).astype(np.int64)
+    return pd.DatetimeIndex(start.as_unit("us") + pd.to_timedelta(seconds, unit="s").as_unit("us"))
+
+
+# ------------------------------------------------------------------------ stage 2: orders
+def _orders(sc: Scenario, cal: Calendar, w: dict, rng):
+    n = len(w["acquired"])
+    acq_utc = _to_utc_days(cal, w["store"], w["acquired"])
+    order_cust = np.concatenate([np.arange(n), w["rep_customer"]])
+    local = np.concatenate([w["acquired"], w["rep_time"]])
+    is_first = np.zeros(len(order_cust), bool)
+    is_first[:n] = True
+    # where each order is placed: online customers online; store customers mostly in their store
+    home = w["store"][order_cust]
+    online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
+    go_online = rng.random(len(order_cust)) < np.array([s.online_share for s in sc.stores])[home]
+    placed = np.where(is_first | (home == online) | ~go_online, home, online)
+    utc = _to_utc_days(cal, home, local)
+    # order ids increase with time; customer ids with acquisition time
+    order_sort = np.lexsort((order_cust, utc))
+    cust_sort = np.argsort(acq_utc, kind="stable")
+    cust_id = np.empty(n, np.int64)
+    cust_id[cust_sort] = np.arange(1, n + 1)
+    # Gamma-Gamma order values: z ~ Gamma(p, rate=nu)
+    p_shape = np.array([c.spend.p for c in sc.channels])[w["channel"]][order_cust]
+    value = rng.gamma(p_shape, 1.0 / w["nu"][order_cust])
+    day = np.clip(np.floor(local).astype(np.int64), 0, cal.days - 1)
+    first_disc = np.array([c.first_order_discount for c in sc.channels])[w["channel"]][order_cust]
+    rate = np.where(is_first, np.maximum(first_disc, cal.event_discount[day]), cal.event_discount[day])
+    o = {
+        "customer": order_cust[order_sort], "local": local[order_sort], "utc": utc[order_sort],
+        "store": placed[order_sort], "home": home[order_sort], "value": value[order_sort],
+        "rate": rate[order_sort], "is_first": is_first[order_sort],
+    }
+    o["order_id"] = np.arange(1, len(order_sort) + 1)
+    first_pos = np.empty(n, np.int64)
+    first_pos[o["customer"][o["is_first"]]] = np.flatnonzero(o["is_first"])
+    dropout_utc = np.where(np.isfinite(w["dropout"]), _to_utc_days(cal, w["store"], np.where(
+        np.isfinite(w["dropout"]), w["dropout"], 0.0)), np.nan)
+    customers = pd.DataFrame({
+        "customer_id": cust_id,
+        "acquired_at": _timestamps(sc, acq_utc),
+        "channel": pd.Categorical.from_codes(w["channel"], categories=list(sc.channel_names)),
+        "store_id": np.array([s.store_id for s in sc.stores])[w["store"]],
+        "true_lambda": w["lam"], "true_p": w["p"], "true_nu": w["nu"],
+        "true_dropout_at": _timestamps(sc, np.nan_to_num(dropout_utc)).where(~np.isnan(dropout_utc)),
+    }).iloc[cust_sort].reset_index(drop=True)
+    w["customer_id"] = cust_id
+    return customers, o, first_pos
+
+
+# ------------------------------------------------------------------------ stage 3: products, lines, returns
+def _products(sc: Scenario, rng) -> dict:
+    cats = sc.catalogue.categories
+    counts = np.array([c.n_products for c in cats])
+    cat = np.repeat(np.arange(len(cats)), counts)
+    level = np.array([c.price_level for c in cats])[cat]
+    spread = np.array([c.price_spread for c in cats])[cat]
+    price = np.maximum(np.round(level * np.exp(spread * rng.standard_normal(len(cat))), 0) - 0.01, 0.99)
+    margin = np.array([c.margin for c in cats])[cat] * rng.uniform(0.85, 1.15, len(cat))
+    cost = np.round(price * (1 - np.clip(margin, 0.02, 0.95)), 2)
+    before = rng.random(len(cat)) < sc.catalogue.launched_before_start
+    before[segment_starts(counts)] = True  # every category sells from day 0
+    later = rng.uniform(0, max(sc.horizon_days - 60, 1), len(cat))
+    launch = np.where(before, -rng.uniform(0, 3 * 365, len(cat)), later)
+    launch = np.floor(launch)
+    aging = rng.random(len(cat)) < sc.catalogue.aging_share
+    popularity = rng.lognormal(0.0, 1.0, len(cat))
+    return {"category": cat, "price": price, "cost": cost, "launch": launch, "aging": aging, "popularity": popularity}
+
+
+_VALUE_EDGES = np.exp(np.linspace(np.log(0.5), np.log(5000.0), 61))
+_FIT_SD = 0.25  # log-scale tolerance of a price to the value a line should carry
+
+
+def _availability(sc: Scenario, cal: Calendar, prod: dict) -> np.ndarray:
+    """Popularity of every product in every calendar month (0 before launch; some age out)."""
+    n_months = int(cal.month_index.max()) + 1
+    mid = np.array([np.flatnonzero(cal.month_index == m).mean() for m in range(n_months)])
+    age = mid[:, None] - prod["launch"][None, :]
+    fade = np.where(prod["aging"][None, :], 0.5 ** (np.maximum(age, 0) / sc.catalogue.aging_halflife_days), 1.0)
+    return prod["popularity"][None, :] * (age >= 0) * fade
+
+
+def _price_fit(prod: dict) -> np.ndarray:
+    """How well each product's price fits a line value in each value bin: the line takes
+    ``round(value / price)`` units (at least one), and the fit falls with the gap between the
+    resulting unit price and the list price."""
+    centre = np.sqrt(_VALUE_EDGES[1:] * _VALUE_EDGES[:-1])
+    ratio = centre[:, None] / prod["price"][None, :]
+    gap = np.log(ratio / np.maximum(1, np.rint(ratio)))
+    return np.exp(-0.5 * (gap / _FIT_SD) ** 2)
+
+
+class _StackedChoice:
+    """Draw one product per row from many probability tables at once: the tables' cumulative
+    sums are stacked with integer offsets, so one ``searchsorted`` serves every row."""
+
+    def __init__(self, weights: np.ndarray):
+        blocks, self.n = weights.reshape(-1, weights.shape[-1]).shape
+        w = weights.reshape(blocks, self.n)
+        cw = np.cumsum(w, axis=1)
+        total = cw[:, -1:]
+        self.empty = total[:, 0] <= 0
+        self.flat = (cw / np.where(total > 0, total, 1) + np.arange(blocks)[:, None]).ravel()
+
+    def draw(self, rng, block: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self.flat, block + rng.random(len(block)), side="left")
+        return np.minimum(pos, len(self.flat) - 1) % self.n
+
+
+def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict, rng):
+    cats = sc.catalogue.categories
+    n_orders = len(o["order_id"])
+    n_lines = 1 + rng.poisson(sc.catalogue.extra_lines_mean, n_orders)
+    line_order = np.repeat(np.arange(n_orders), n_lines)
+    share = rng.standard_exponential(len(line_order))
+    share /= np.bincount(line_order, weights=share)[line_order]
+    value = o["value"][line_order] * share
+    # A line comes from the customer's favourite category with some probability, else from the
+    # whole catalogue (categories weighted by their share of demand); within that, products are
+    # drawn by popularity in the order's month and by how well their price fits the line's value.
+    mix = np.array([c.popularity for c in cats])
+    pop = prod["popularity"]
+    in_cat = np.bincount(prod["category"], weights=pop)
+    fav = np.minimum(np.searchsorted(np.cumsum(mix) / mix.sum(), rng.random(len(w["acquired"])), side="right"),
+                     len(cats) - 1)
+    cust = o["customer"][line_order]
+    day = np.clip(np.floor(o["local"][line_order]).astype(np.int64), 0, cal.days - 1)
+    month = cal.month_index[day]
+    vbin = np.clip(np.searchsorted(_VALUE_EDGES, value) - 1, 0, len(_VALUE_EDGES) - 2)
+    avail = _availability(sc, cal, prod)  # (months, products)
+    fit = _price_fit(prod)  # (bins, products)
+    n_bins, n_cat = fit.shape[0], len(cats)
+    general = _StackedChoice(avail[:, None, :] * fit[None, :, :] * (mix[prod["category"]] / in_cat[prod["category"]]))
+    sku = general.draw(rng, month * n_bins + vbin)
+    own = np.flatnonzero(rng.random(len(line_order)) < sc.catalogue.favourite_share)
+    onehot = prod["category"][None, :] == np.arange(n_cat)[:, None]  # (categories, products)
+    favourite = _StackedChoice(avail[:, None, None, :] * onehot[None, :, None, :] * fit[None, None, :, :])
+    pick = favourite.draw(rng, (month[own] * n_cat + fav[cust[own]]) * n_bins + vbin[own])
+    # keep the favourite's product only where its price fits (a cheap line is not an electronics order)
+    ratio = value[own] / prod["price"][pick]
+    fits = np.abs(np.log(ratio / np.maximum(1, np.rint(ratio)))) < 2 * _FIT_SD
+    sku[own[fits]] = pick[fits]
+    # one row per (order, sku): merge repeated products within an order
+    pair = line_order.astype(np.int64) * len(prod["price"]) + sku
+    uniq, inv = np.unique(pair, return_inverse=True)
+    value = np.bincount(inv, weights=value)
+    line_order, sku = uniq // len(prod["price"]), uniq % len(prod["price"])
+    list_price = prod["price"][sku]
+    qty = np.maximum(1, np.rint(value / list_price)).astype(np.int64)
+    unit_cents = np.maximum(1, np.rint(value / qty * 100)).astype(np.int64)
+    gross_cents = unit_cents * qty
+    disc_cents = np.rint(gross_cents * o["rate"][line_order]).astype(np.int64)
+    paid_cents = gross_cents - disc_cents
+    sku_names = np.array([f"SKU-{i + 1:05d}" for i in range(len(prod["price"]))])
+    lines = pd.DataFrame({
+        "order_id": o["order_id"][line_order], "sku": sku_names[sku], "quantity": qty,
+        "unit_price": unit_cents / 100, "discount_amount": disc_cents / 100, "line_amount": paid_cents / 100,
+    })
+    o["gross_cents"] = np.bincount(line_order, weights=gross_cents, minlength=n_orders)
+    o["disc_cents"] = np.bincount(line_order, weights=disc_cents, minlength=n_orders)
+    o["sku_names"] = sku_names
+    if sc.returns:
+        rate = np.array([c.return_rate for c in cats])[prod["category"][sku]]
+        back = rng.random(len(sku)) < rate
+        idx = np.flatnonzero(back)
+        q_back = 1 + rng.binomial(qty[idx] - 1, 0.5)
+        refund = np.rint(paid_cents[idx] * q_back / qty[idx]).astype(np.int64)
+        when = o["utc"][line_order[idx]] + 1.0 + rng.gamma(2.0, 4.0, len(idx))
+        seen = when < cal.days  # returns after the end of the data are not observed yet
+        returns = pd.DataFrame({
+            "order_id": o["order_id"][line_order[idx]][seen], "sku": sku_names[sku[idx]][seen],
+            "quantity": q_back[seen], "refund_amount": refund[seen] / 100,
+            "returned_at": _timestamps(sc, when[seen]),
+        })
+    else:
+        returns = None
+    orders = pd.DataFrame({
+        "order_id": o["order_id"], "customer_id": w["customer_id"][o["customer"]],
+        "store_id": np.array([s.store_id for s in sc.stores])[o["store"]],
+        "ordered_at": _timestamps(sc, o["utc"]),
+        "gross_amount": o["gross_cents"] / 100, "discount_amount": o["disc_cents"] / 100,
+        "amount": (o["gross_cents"] - o["disc_cents"]) / 100,
+    })
+    o["table"] = orders
+    prod["sku_names"] = sku_names
+    return lines, returns
+
+
+# ------------------------------------------------------------------------ stage 4: sessions
+def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarray, rng) -> pd.DataFrame:
+    ch_names = list(sc.channel_names)
+    n_ch = len(ch_names)
+    store_ch = ch_names.index(sc.store_channel) if sc.store_channel in ch_names else -1
+    ret_ch = ch_names.index(sc.returning_channel)
+    pv_mean = np.array([c.pageviews for c in sc.channels])
+    physical = np.array([s.format == "physical" for s in sc.stores])
+    online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
+    store_ids = np.array([i for i in range(len(sc.stores)) if physical[i]] or [online])
+    parts = []
+    # (a) visitors who did not convert: anonymous
+    anon = (w["visitors"] - w["converted"]).ravel()
+    ch = np.repeat(np.repeat(np.arange(n_ch), cal.days), anon)
+    day = np.repeat(np.tile(np.arange(cal.days), n_ch), anon)
+    tz_store = np.where(ch == store_ch, rng.choice(store_ids, len(ch)), online)
+    start = _to_utc_days(cal, tz_store, day + draw_time_of_day(rng, cal, len(ch)))
+    pv = 1 + rng.poisson(np.maximum(pv_mean[ch] - 1, 0))
+    parts.append((start, ch, np.full(len(ch), -1), pv, np.full(len(ch), -1)))
+    # (b) every order has the visit that converted; first orders through the acquisition channel
+    cust = o["customer"]
+    ch = np.where(o["is_first"], w["channel"][cust], np.where(physical[o["store"]], store_ch, ret_ch))
+    start = o["utc"] - rng.exponential(0.25 / 24, len(cust))  # the visit starts minutes before the order
+    acq_utc = o["utc"][first_pos][cust]
+    start = np.where(o["is_first"], start, np.maximum(start, acq_utc))  # no visit before acquisition
+    pv = 2 + rng.poisson(2 * pv_mean[ch])
+    parts.append((start, ch, cust, pv, np.arange(len(cust))))
+    # (c) customers browsing online in the week before an online repeat order
+    rep_online = ~o["is_first"] & ~physical[o["store"]]
+    k = rng.poisson(sc.browse_sessions_per_order, len(cust)) * rep_online
+    idx = np.repeat(np.arange(len(cust)), k)
+    start = np.maximum(o["utc"][idx] - rng.uniform(0, 7, len(idx)), acq_utc[idx])
+    parts.append((start, np.full(len(idx), ret_ch), cust[idx], 1 + rng.poisson(pv_mean[ret_ch], len(idx)),
+                  np.full(len(idx), -1)))
+    start, ch, who, pv, order = (np.concatenate(x) for x in zip(*parts, strict=True))
+    pv = np.where(ch == store_ch, 0, pv)
+    sort = np.argsort(np.maximum(start, 0.0), kind="stable")
+    start, ch, who, pv, order = start[sort], ch[sort], who[sort], pv[sort], order[sort]
+    cid = np.where(who >= 0, w["customer_id"][np.maximum(who, 0)], 0)
+    oid = np.where(order >= 0, o["order_id"][np.maximum(order, 0)], 0)
+    return pd.DataFrame({
+        "session_id": np.arange(1, len(start) + 1),
+        "started_at": _timestamps(sc, np.maximum(start, 0.0)),
+        "channel": pd.Categorical.from_codes(ch, categories=ch_names),
+        "customer_id": pd.arrays.IntegerArray(cid, who < 0),
+        "pageviews": pv.astype(np.int64),
+        "order_id": pd.arrays.IntegerArray(oid, order < 0),
+    })
+
+
+# ------------------------------------------------------------------------ spend
+def _spend_table(sc: Scenario, w: dict) -> pd.DataFrame:
+    days = w["paid_sessions"].shape[1]
+    dates = pd.date_range(sc.start_date, periods=days, freq="D", unit="us")
+    frames = []
+    names = list(sc.channel_names) + ["retention"]
+    for i, c in enumerate(sc.channels):
+        if c.daily_spend > 0:
+            frames.append(pd.DataFrame({"spend_date": dates, "channel": c.name,
+                                        "spend": np.round(w["paid_sessions"][i] * c.cost_per_session, 2)}))
+    if sc.retention.daily_spend > 0:
+        frames.append(pd.DataFrame({"spend_date": dates, "channel": "retention",
+                                    "spend": round(sc.retention.daily_spend, 2)}))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["spend_date", "channel", "spend"])
+    df["channel"] = pd.Categorical(df["channel"], categories=names)
+    return df.sort_values(["spend_date", "channel"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,77 @@
+"""Names from Faker, drawn into pools once and combined with numpy (never one Faker call per row).
+
+Faker's seeded output changes across major versions, which is why its major version is pinned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from faker import Faker
+
+from retailkit.errors import ScenarioError
+
+__all__ = ["attach_names", "name_pools"]
+
+POOL = {"names": 4000, "users": 4000, "cities": 400, "brands": 80, "models": 400}
+
+
+def name_pools(locale: str, seed: int) -> dict[str, np.ndarray]:
+    """Pools of names, user names, cities, brands and model codes for ``locale``."""
+    try:
+        fake = Faker(locale)
+    except AttributeError:
+        raise ScenarioError(f"locale: Faker does not know the locale {locale!r} (try 'en_US' or 'zh_CN')") from None
+    fake.seed_instance(seed)
+    pools = {
+        "names": [fake.name() for _ in range(POOL["names"])],
+        "users": [fake.user_name() for _ in range(POOL["users"])],
+        "cities": [fake.city() for _ in range(POOL["cities"])],
+        "brands": [fake.last_name() for _ in range(POOL["brands"])],
+        "models": [fake.bothify("??-###").upper() for _ in range(POOL["models"])],
+        "domains": [fake.free_email_domain() for _ in range(12)],
+        "company": [fake.company()],
+    }
+    return {k: np.array(v, dtype=object) for k, v in pools.items()}
+
+
+def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Generator):
+    """Build the ``stores`` and ``products`` tables and add names, e-mails and cities to ``customers``."""
+    pools = name_pools(sc.locale, int(rng.integers(2**31)))
+    n = len(customers)
+    company = pools["company"][0]
+    cities = rng.choice(pools["cities"], len(sc.stores), replace=False)
+    stores = pd.DataFrame({
+        "store_id": [s.store_id for s in sc.stores],
+        "name": [f"{company} Online" if s.format == "online" else f"{company} {city}"
+                 for s, city in zip(sc.stores, cities, strict=True)],
+        "city": cities,
+        "format": [s.format for s in sc.stores],
+        "timezone": [s.timezone for s in sc.stores],
+    })
+    ids = customers["customer_id"].astype("str")
+    user = pd.Series(pools["users"][rng.integers(0, len(pools["users"]), n)], dtype="str")
+    domain = pd.Series(pools["domains"][rng.integers(0, len(pools["domains"]), n)], dtype="str")
+    names = pd.Series(pools["names"][rng.integers(0, len(pools["names"]), n)], dtype="str")
+    city = pd.Series(pools["cities"][rng.integers(0, len(pools["cities"]), n)], dtype="str")
+    # the customer id in the address keeps every e-mail unique
+    email = user.str.cat([ids], sep=".").str.cat([domain], sep="@")
+    customers = customers.copy()
+    customers.insert(1, "name", names.to_numpy())
+    customers.insert(2, "email", email.to_numpy())
+    customers.insert(3, "city", city.to_numpy())
+    cats = sc.catalogue.categories
+    n_p = len(products["price"])
+    brand = pools["brands"][rng.integers(0, len(pools["brands"]), n_p)]
+    model = pools["models"][rng.integers(0, len(pools["models"]), n_p)]
+    item = np.array([c.item for c in cats], dtype=object)[products["category"]]
+    start = pd.Timestamp(sc.start_date)
+    product_table = pd.DataFrame({
+        "sku": products["sku_names"],
+        "name": brand + " " + item + " " + model,
+        "category": pd.Categorical.from_codes(products["category"], categories=[c.name for c in cats]),
+        "unit_cost": products["cost"],
+        "list_price": products["price"],
+        "launched_on": (start + pd.to_timedelta(products["launch"], unit="D")).as_unit("us"),
+    })
+    return stores, customers, product_table
