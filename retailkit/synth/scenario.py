@@ -427,8 +427,13 @@ class Scenario(_Checked):
     def with_channel(self, name: str, **changes) -> Scenario:
         """A copy with one channel's fields changed, e.g. ``with_channel("search_ads", daily_spend=0)``."""
         self.channel(name)
-        channels = tuple(dataclasses.replace(c, **changes) if c.name == name else c for c in self.channels)
-        return dataclasses.replace(self, channels=channels)
+        channels = []
+        for i, c in enumerate(self.channels):
+            try:
+                channels.append(dataclasses.replace(c, **changes) if c.name == name else c)
+            except ScenarioError as exc:
+                raise ScenarioError(f"channels[{i}].{exc}") from None
+        return dataclasses.replace(self, channels=tuple(channels))
 
     def scaled(self, factor: float) -> Scenario:
         """The same world with all traffic and budgets multiplied by ``factor`` (behaviour unchanged).
