@@ -89,12 +89,12 @@ _BEHAVIOUR = {
 def _channels(spend: dict[str, float]) -> tuple[Channel, ...]:
     # name: cost per session, conversion, first-order discount, base sessions, sessions per order, pageviews
     traffic = {
-        "organic": (1.0, 0.045, 0.0, 700.0, 0.50, 4.0),
+        "organic": (1.0, 0.045, 0.0, 400.0, 0.50, 4.0),
         "search_ads": (0.80, 0.035, 0.0, 0.0, 0.0, 3.5),
         "social_ads": (0.55, 0.025, 0.10, 0.0, 0.0, 2.5),
         "coupon_subsidy": (0.50, 0.080, 0.50, 0.0, 0.0, 2.0),
         "referral": (1.0, 0.120, 0.10, 0.0, 0.50, 4.0),
-        "offline": (1.5, 0.150, 0.0, 80.0, 0.0, 1.0),
+        "offline": (1.5, 0.150, 0.0, 60.0, 0.0, 1.0),
     }
     out = []
     for name, (cps, conv, disc, base, per_order, pv) in traffic.items():
@@ -104,7 +104,7 @@ def _channels(spend: dict[str, float]) -> tuple[Channel, ...]:
     return tuple(out)
 
 
-_RETENTION_RESPONSE = dict(max_dropout_reduction=0.6, max_rate_uplift=0.3, half_effect_spend=500.0)
+_RETENTION_RESPONSE = dict(max_dropout_reduction=0.8, max_rate_uplift=0.3, half_effect_spend=500.0)
 
 
 def traffic_first() -> Scenario:
