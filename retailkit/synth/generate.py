@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from retailkit.data import StoreData
 from retailkit.errors import ScenarioError
@@ -61,6 +60,8 @@ def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None
         if isinstance(n_customers, bool) or not isinstance(n_customers, int | np.integer) or n_customers < 1:
             raise ScenarioError(f"n_customers: must be a positive integer, got {n_customers!r}")
         sc = sc.scaled(n_customers / expected_customers(sc, seed=pilot_rng))
+    from tqdm.auto import tqdm  # imported here: tqdm.auto probes the notebook front end when imported
+
     stages = tqdm(total=5, desc=f"generate {sc.name}", disable=not progress, unit="stage")
     cal = calendar(sc)
     r_acq, r_ord, r_line, r_sess, r_names = main_rng.spawn(5)
