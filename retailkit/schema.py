@@ -134,7 +134,7 @@ TABLES: dict[str, Table] = {
         )),
         Table("marketing_spend", ("spend_date", "channel"),
               "Spend per day and channel; channel 'retention' is the retention programme (service, loyalty).", (
-            C("spend_date", "date", "", "day of spend (UTC)"),
+            C("spend_date", "date", "", "calendar day of the spend"),
             C("channel", "category", "", "acquisition channel, or 'retention'"),
             C("spend", "money", "currency", "amount spent"),
         )),

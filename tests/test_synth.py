@@ -143,6 +143,22 @@ def test_strategies_differ_in_strategy_only():
     assert tf.horizon_days >= 2 * 365
 
 
+def test_strategy_worlds_share_stores_and_catalogue_tables():
+    """Same seed, same catalogue and stores: identical products (names too) and stores, whatever
+    the number of customers each strategy brings."""
+    a = rk.generate("traffic_first", seed=4, n_customers=900, progress=False)
+    b = rk.generate("retention_first", seed=4, n_customers=500, progress=False)
+    pd.testing.assert_frame_equal(a.products, b.products)
+    pd.testing.assert_frame_equal(a.stores, b.stores)
+
+
+def test_with_retention_names_the_field():
+    sc = Scenario.preset("traffic_first").with_retention(daily_spend=0.0)
+    assert sc.retention.daily_spend == 0 and sc.retention.dropout_multiplier == 1
+    with pytest.raises(rk.ScenarioError, match=r"retention\.max_dropout_reduction"):
+        Scenario.preset("traffic_first").with_retention(max_dropout_reduction=1.5)
+
+
 def test_textbook_is_stationary_bgnbd_gamma_gamma():
     tb = Scenario.preset("textbook")
     assert tb.seasonality.stationary and not tb.returns

@@ -49,17 +49,8 @@ def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Gen
         "format": [s.format for s in sc.stores],
         "timezone": [s.timezone for s in sc.stores],
     })
-    ids = customers["customer_id"].astype("str")
-    user = pd.Series(pools["users"][rng.integers(0, len(pools["users"]), n)], dtype="str")
-    domain = pd.Series(pools["domains"][rng.integers(0, len(pools["domains"]), n)], dtype="str")
-    names = pd.Series(pools["names"][rng.integers(0, len(pools["names"]), n)], dtype="str")
-    city = pd.Series(pools["cities"][rng.integers(0, len(pools["cities"]), n)], dtype="str")
-    # the customer id in the address keeps every e-mail unique
-    email = user.str.cat([ids], sep=".").str.cat([domain], sep="@")
-    customers = customers.copy()
-    customers.insert(1, "name", names.to_numpy())
-    customers.insert(2, "email", email.to_numpy())
-    customers.insert(3, "city", city.to_numpy())
+    # the catalogue's names are drawn before the customers', so worlds with the same catalogue
+    # and seed name their products alike whatever their number of customers
     cats = sc.catalogue.categories
     n_p = len(products["price"])
     brand = pools["brands"][rng.integers(0, len(pools["brands"]), n_p)]
@@ -74,4 +65,15 @@ def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Gen
         "list_price": products["price"],
         "launched_on": (start + pd.to_timedelta(products["launch"], unit="D")).as_unit("us"),
     })
+    ids = customers["customer_id"].astype("str")
+    user = pd.Series(pools["users"][rng.integers(0, len(pools["users"]), n)], dtype="str")
+    domain = pd.Series(pools["domains"][rng.integers(0, len(pools["domains"]), n)], dtype="str")
+    names = pd.Series(pools["names"][rng.integers(0, len(pools["names"]), n)], dtype="str")
+    city = pd.Series(pools["cities"][rng.integers(0, len(pools["cities"]), n)], dtype="str")
+    # the customer id in the address keeps every e-mail unique
+    email = user.str.cat([ids], sep=".").str.cat([domain], sep="@")
+    customers = customers.copy()
+    customers.insert(1, "name", names.to_numpy())
+    customers.insert(2, "email", email.to_numpy())
+    customers.insert(3, "city", city.to_numpy())
     return stores, customers, product_table

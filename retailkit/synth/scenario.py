@@ -435,6 +435,13 @@ class Scenario(_Checked):
                 raise ScenarioError(f"channels[{i}].{exc}") from None
         return dataclasses.replace(self, channels=tuple(channels))
 
+    def with_retention(self, **changes) -> Scenario:
+        """A copy with the retention programme's fields changed, e.g. ``with_retention(daily_spend=0)``."""
+        try:
+            return dataclasses.replace(self, retention=dataclasses.replace(self.retention, **changes))
+        except ScenarioError as exc:
+            raise ScenarioError(f"retention.{exc}") from None
+
     def scaled(self, factor: float) -> Scenario:
         """The same world with all traffic and budgets multiplied by ``factor`` (behaviour unchanged).
 
