@@ -41,6 +41,10 @@ class StoreData:
     returns: pd.DataFrame = field(default_factory=lambda: empty_table("returns"))
     sessions: pd.DataFrame = field(default_factory=lambda: empty_table("sessions"))
     marketing_spend: pd.DataFrame = field(default_factory=lambda: empty_table("marketing_spend"))
+    memberships: pd.DataFrame = field(default_factory=lambda: empty_table("memberships"))
+    campaigns: pd.DataFrame = field(default_factory=lambda: empty_table("campaigns"))
+    campaign_assignments: pd.DataFrame = field(default_factory=lambda: empty_table("campaign_assignments"))
+    loyalty_rollouts: pd.DataFrame = field(default_factory=lambda: empty_table("loyalty_rollouts"))
     scenario: object = None
     seed: int | None = None
     version: str = __version__
@@ -161,6 +165,10 @@ def _check_all(s: StoreData) -> list[str]:
         ("order_lines", ol, "sku", s.products, "sku"),
         ("sessions", se, "customer_id", cu, "customer_id"),
         ("sessions", se, "order_id", od, "order_id"),
+        ("memberships", s.memberships, "customer_id", cu, "customer_id"),
+        ("campaign_assignments", s.campaign_assignments, "customer_id", cu, "customer_id"),
+        ("campaign_assignments", s.campaign_assignments, "campaign_id", s.campaigns, "campaign_id"),
+        ("loyalty_rollouts", s.loyalty_rollouts, "store_id", s.stores, "store_id"),
     ):
         if len(ref) == 0 and name != "order_lines":
             continue
@@ -232,7 +240,23 @@ def _check_all(s: StoreData) -> list[str]:
              + _rows(conv, bad, ["session_id"]))
         bad = se["pageviews"] < 0
         need(not bad.any(), f"sessions.pageviews: negative at {_rows(se, bad, ['session_id'])}")
+    _check_programmes(s, need)
     return p
+
+
+def _check_programmes(s: StoreData, need) -> None:
+    me, ca = s.memberships, s.campaign_assignments
+    bad = me["renewals"] < 0
+    need(not bad.any(), f"memberships.renewals: negative at {_rows(me, bad, ['customer_id'])}")
+    bad = me["ended_on"].notna() & (me["ended_on"] <= me["started_on"])
+    need(not bad.any(), f"memberships.ended_on: not after started_on at {_rows(me, bad, ['customer_id'])}")
+    bad = ~ca["arm"].isin(["treatment", "control"])
+    need(not bad.any(), f"campaign_assignments.arm: not 'treatment' or 'control' at {_rows(ca, bad, ['customer_id'])}")
+    if len(ca) and len(s.customers):
+        acq = s.customers.set_index("customer_id")["acquired_at"].reindex(ca["customer_id"]).to_numpy()
+        bad = acq > ca["assigned_at"].to_numpy()
+        need(not bad.any(), "campaign_assignments: customers assigned before they were acquired at "
+             + _rows(ca, bad, ["customer_id"]))
 
 
 # ---------------------------------------------------------------------- bundled samples

@@ -36,6 +36,7 @@ DTYPES = {
     "money": "float64",
     "str": "str",
     "category": "category",
+    "bool": "bool",
     "ts": "datetime64[us, UTC]",
     "date": "datetime64[us]",
 }
@@ -138,6 +139,41 @@ TABLES: dict[str, Table] = {
             C("channel", "category", "", "acquisition channel, or 'retention'"),
             C("spend", "money", "currency", "amount spent"),
         )),
+        Table("memberships", ("customer_id",),
+              "Paid memberships: customers join at their first order and renew every period (yearly in the "
+              "presets) until they lapse. Churn per period follows a shifted-beta-geometric process.", (
+            C("customer_id", "id", "", "the member"),
+            C("started_on", "date", "", "day the membership started (the first order's local date)"),
+            C("renewals", "int", "periods", "renewals seen up to the end of the data"),
+            C("ended_on", "date", "", "day the membership lapsed (null: still active at the end)", nullable=True),
+            C("fee", "money", "currency/period", "membership fee per period"),
+            C("true_churn_p", "float", "probability", "the member's churn probability per period", truth=True),
+        )),
+        Table("campaigns", ("campaign_id",), "Randomised retention campaigns.", (
+            C("campaign_id", "id", "", "campaign identifier"),
+            C("name", "str", "", "campaign name"),
+            C("started_on", "date", "", "first day of the campaign window"),
+            C("ends_on", "date", "", "last day of the window over which repurchase is measured"),
+            C("treated_share", "float", "share", "probability of assignment to treatment"),
+            C("cost_per_contact", "money", "currency", "cost of contacting one treated customer"),
+        )),
+        Table("campaign_assignments", ("campaign_id", "customer_id"),
+              "Who was eligible for each campaign (acquired long enough before it) and their random arm.", (
+            C("campaign_id", "id", "", "the campaign"),
+            C("customer_id", "id", "", "the customer"),
+            C("arm", "str", "", "'treatment' or 'control'"),
+            C("assigned_at", "ts", "UTC", "time of assignment (the campaign start)"),
+            C("true_effect", "float", "probability", "true effect of treatment on P(buy in the window)", truth=True),
+            C("true_alive", "bool", "", "whether the customer was truly alive at the start", truth=True),
+        )),
+        Table("loyalty_rollouts", ("store_id",),
+              "Loyalty-programme launches per store (stores not listed never launched it).", (
+            C("store_id", "str", "", "the store"),
+            C("started_on", "date", "", "launch day"),
+            C("true_max_uplift", "float", "share", "purchase-rate uplift once fully ramped up", truth=True),
+            C("true_ramp_months", "float", "months", "months over which the uplift grows to its maximum",
+              truth=True),
+        )),
     )
 }
 
@@ -223,6 +259,10 @@ def _coerce(s: pd.Series, col: Column) -> pd.Series:
         return num.astype("float64")
     if kind == "category":
         return s.astype("category")
+    if kind == "bool":
+        if s.isna().any() or not set(pd.unique(s)) <= {True, False}:
+            raise SchemaError(f"expected true/false values, found {list(pd.unique(s))[:3]}")
+        return s.astype("bool")
     return s.astype("str")
 
 
@@ -230,7 +270,7 @@ def data_dictionary(row_counts: dict[str, dict[str, int]] | None = None) -> str:
     """The data dictionary as Markdown (the body of ``data/README.md``)."""
     kinds = {
         "id": "integer", "nid": "integer, nullable", "int": "integer", "float": "real",
-        "money": "money (2 decimals)", "str": "text", "category": "label",
+        "money": "money (2 decimals)", "str": "text", "category": "label", "bool": "true/false",
         "ts": "timestamp (UTC)", "date": "date (store-local)",
     }
     lines = []

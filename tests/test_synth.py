@@ -282,3 +282,117 @@ def test_expected_customers_is_linear_in_scale():
     # same pilot seed: the pilot runs at the same absolute size, so the ratio is exact up to
     # the pilot's own noise (about 1%)
     assert expected_customers(sc.scaled(2.0)) / expected_customers(sc) == pytest.approx(2.0, rel=0.03)
+
+
+# ----------------------------------------------------------------------------- memberships, campaign, loyalty
+@pytest.fixture(scope="module")
+def programme_world():
+    return rk.generate("retention_first", n_customers=12_000, seed=21, progress=False)
+
+
+def test_memberships_follow_yearly_renewals(programme_world):
+    s = programme_world
+    m = s.memberships
+    period = pd.Timedelta(days=s.scenario.membership.period_days)
+    end = pd.Timestamp(s.scenario.end_date)
+    lapsed = m["ended_on"].notna()
+    # a lapsed membership ends on the first anniversary it was not renewed
+    assert (m.loc[lapsed, "ended_on"] == m.loc[lapsed, "started_on"] + (m.loc[lapsed, "renewals"] + 1) * period).all()
+    # an active one has renewed at every anniversary seen so far
+    nxt = m.loc[~lapsed, "started_on"] + (m.loc[~lapsed, "renewals"] + 1) * period
+    assert (nxt >= end).all()
+    assert set(m["customer_id"]) <= set(s.customers["customer_id"])
+    # members start on their first order's (local) date
+    first = rk.transactions(s).loc[lambda d: d["is_first"]].set_index("customer_id")["order_date"]
+    assert (m.set_index("customer_id")["started_on"] == first.reindex(m["customer_id"]).to_numpy()).all()
+
+
+def test_membership_churn_follows_sbg_per_channel(programme_world):
+    """Members' true churn probabilities are Beta(alpha, beta) draws per channel: their mean is
+    alpha / (alpha + beta).  The tolerance is 4 standard errors of a Beta mean for each channel."""
+    s = programme_world
+    m = s.memberships.merge(s.customers[["customer_id", "channel"]], on="customer_id")
+    for t in s.scenario.membership.terms:
+        theta = m.loc[m["channel"] == t.channel, "true_churn_p"]
+        if len(theta) < 30:
+            continue
+        mean = t.alpha / (t.alpha + t.beta)
+        sd = np.sqrt(t.alpha * t.beta / ((t.alpha + t.beta) ** 2 * (t.alpha + t.beta + 1)))
+        assert abs(theta.mean() - mean) < 4 * sd / np.sqrt(len(theta)), t.channel
+
+
+def test_campaign_is_randomised_and_its_effect_is_real(programme_world):
+    """The arms are balanced, ineligible customers are left out, and the difference in repurchase
+    between arms estimates the mean true effect (a randomised experiment is unbiased).  Tolerance:
+    4 standard errors of the difference in proportions."""
+    s = programme_world
+    c = s.scenario.campaigns[0]
+    a = s.campaign_assignments
+    tenure = (a["assigned_at"] - a.merge(s.customers, on="customer_id")["acquired_at"]).dt.days
+    assert (tenure >= c.min_tenure_days - 1).all()
+    n_t = (a["arm"] == "treatment").sum()
+    assert abs(n_t / len(a) - c.treated_share) < 4 * np.sqrt(0.25 / len(a))
+    assert (a.loc[~a["true_alive"], "true_effect"] == 0).all()
+    tx = rk.transactions(s)
+    start, stop = pd.Timestamp(c.start_date), pd.Timestamp(c.start_date) + pd.Timedelta(days=c.window_days)
+    window = tx[(tx["order_date"] >= start) & (tx["order_date"] < stop)]
+    a = a.assign(bought=a["customer_id"].isin(window["customer_id"]))
+    rates = a.groupby("arm")["bought"].mean()
+    diff = rates["treatment"] - rates["control"]
+    se = np.sqrt(sum(rates[k] * (1 - rates[k]) / (a["arm"] == k).sum() for k in ("treatment", "control")))
+    assert abs(diff - a["true_effect"].mean()) < 4 * se, (diff, a["true_effect"].mean(), se)
+    assert diff > 2 * se  # the campaign works in this world
+    # the effect peaks in the middle of recency: customers most at risk gain little
+    assert a["true_effect"].max() <= c.max_effect
+
+
+def test_loyalty_rollout_multiplies_purchase_rates_exactly():
+    """A stationary world with (almost) no drop-out: a customer's purchases in a span of days are
+    Poisson with mean lambda/7 * sum of the loyalty multiplier over those days.  Summed over the
+    customers of a store that launched the programme, observed minus expected is N(0, var) with
+    var = the expected count; |z| < 4 fails by chance with probability 6e-5.  The same counts
+    compared with an expectation that ignores the programme are far off (a 50% uplift)."""
+    from retailkit.synth import Loyalty, LoyaltyRollout, Store
+
+    tb = Scenario.preset("textbook")
+    loyal = dataclasses.replace(tb.channels[0].purchase, a=0.01, b=200.0)  # p ~ 5e-5: nobody drops out
+    sc = tb.replace(
+        stores=(Store("online", "online", "UTC"), Store("a", "physical", "UTC", share=0.5),
+                Store("b", "physical", "UTC", share=0.5)),
+        channels=tuple(dataclasses.replace(c, purchase=loyal, daily_spend=0.0 if c.name != "offline" else 400.0,
+                                           base_sessions=0.0) for c in tb.channels),
+        loyalty=Loyalty(max_uplift=0.5, ramp_months=2.0, rollouts=(LoyaltyRollout("a", "2023-09-01"),)),
+    )
+    s = rk.generate(sc, seed=12, progress=False)
+    c = s.customers.set_index("customer_id")
+    tx = rk.transactions(s)
+    start, launch = pd.Timestamp(sc.start_date), pd.Timestamp("2023-09-01")
+    days = np.arange(sc.horizon_days)
+    ramp = np.clip((days - (launch - start).days) / (2.0 * 365.25 / 12), 0, 1)
+    mult = np.where(days >= (launch - start).days, 1 + 0.5 * ramp, 1.0)
+    cum = np.concatenate([[0.0], np.cumsum(mult)])
+    first_day = ((c["acquired_at"].dt.tz_localize(None).dt.normalize() - start).dt.days).to_numpy()
+    for store, multiplied in (("a", True), ("b", False)):
+        who = c["store_id"].to_numpy() == store
+        # purchases on the days after the acquisition day (the acquisition day is partly observed)
+        exposure = (cum[-1] - cum[first_day[who] + 1]) if multiplied else (sc.horizon_days - first_day[who] - 1)
+        expected = (c.loc[who, "true_lambda"].to_numpy() / 7 * exposure).sum()
+        rep = tx[~tx["is_first"] & tx["customer_id"].isin(c.index[who])]
+        acq_day = pd.Series(first_day, index=c.index).reindex(rep["customer_id"]).to_numpy()
+        observed = int(((rep["order_date"] - start).dt.days.to_numpy() > acq_day).sum())
+        assert abs(observed - expected) < 4 * np.sqrt(expected), (store, observed, expected)
+        if multiplied:
+            flat = (c.loc[who, "true_lambda"].to_numpy() / 7 * (sc.horizon_days - first_day[who] - 1)).sum()
+            assert (observed - flat) / np.sqrt(flat) > 10
+
+
+def test_programme_scenario_errors_name_the_field():
+    sc = Scenario.preset("traffic_first")
+    with pytest.raises(rk.ScenarioError, match=r"loyalty.rollouts\[0\].store_id: 'mars' is not one of the stores"):
+        sc.replace(loyalty=dataclasses.replace(sc.loyalty, rollouts=(dataclasses.replace(
+            sc.loyalty.rollouts[0], store_id="mars"),)))
+    with pytest.raises(rk.ScenarioError, match=r"campaigns\[0\].start_date: the campaign needs 90 days of history"):
+        sc.replace(campaigns=(dataclasses.replace(sc.campaigns[0], start_date="2023-02-01"),))
+    with pytest.raises(rk.ScenarioError, match=r"membership.terms\[0\].channel: 'tv' is not one of the channels"):
+        sc.replace(membership=dataclasses.replace(sc.membership, terms=(dataclasses.replace(
+            sc.membership.terms[0], channel="tv"),)))

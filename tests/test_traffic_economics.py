@@ -156,3 +156,20 @@ def test_plots_draw_titled_labelled_axes(shop):
     matplotlib.pyplot.close("all")
     with pytest.raises(rk.InputError, match=r"plots.funnel: the data lacks column\(s\) \['conversion'\]"):
         plots.funnel(pd.DataFrame({"channel": ["a"], "sessions": [1], "orders": [1]}))
+
+
+def test_incomplete_trailing_period_is_left_out_and_counted(shop):
+    import dataclasses
+
+    late = pd.DataFrame({"order_id": [6], "customer_id": [2], "store_id": ["web"],
+                         "ordered_at": [_ts("2024-04-02 15:00")], "gross_amount": [10.0],
+                         "discount_amount": [0.0], "amount": [10.0]})
+    line = pd.DataFrame({"order_id": [6], "sku": ["A"], "quantity": [1], "unit_price": [10.0],
+                         "discount_amount": [0.0], "line_amount": [10.0]})
+    more = dataclasses.replace(shop, orders=pd.concat([shop.orders, late], ignore_index=True),
+                               order_lines=pd.concat([shop.order_lines, line], ignore_index=True))
+    q = traffic.kpi_table(more, period="Q")
+    assert q["period"].astype(str).tolist() == ["2024Q1"]  # April alone is not a quarter
+    assert q.attrs["rows_left_out"]["orders in incomplete or later periods"] == 1
+    every = traffic.kpi_table(more, period="Q", complete_only=False)
+    assert every["period"].astype(str).tolist() == ["2024Q1", "2024Q2"]

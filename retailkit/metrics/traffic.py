@@ -72,33 +72,59 @@ def funnel(store, *, period: str | None = "M", by: str | None = "channel") -> pd
     return out.reset_index() if keys else out.reset_index(drop=True)
 
 
-def gmv_decomposition(store, *, period: str = "M") -> pd.DataFrame:
+def _last_day(store, margins: pd.DataFrame) -> pd.Timestamp:
+    """The last day the data cover: the world's last day for a synthetic store (an online order by a
+    West-coast customer late on the last evening is already the next day in the online store's
+    time zone), else the last order date."""
+    scenario = getattr(store, "scenario", None)
+    if scenario is not None and hasattr(scenario, "end_date"):
+        return pd.Timestamp(scenario.end_date) - pd.Timedelta(days=1)
+    return margins["order_date"].max()
+
+
+def _complete_span(per: pd.Series, last_day: pd.Timestamp, complete_only: bool) -> pd.PeriodIndex:
+    """Periods from the first to the last one in ``per``; with ``complete_only``, only up to the
+    last period whose final day is covered by the data (a partial period would look like a fall)."""
+    span = pd.period_range(per.min(), per.max(), freq=per.dt.freq)
+    if complete_only:
+        span = span[span.end_time.normalize() <= last_day.normalize()]
+    return span
+
+
+def gmv_decomposition(store, *, period: str = "M", complete_only: bool = True) -> pd.DataFrame:
     """GMV per period as sessions x conversion x average order value, with growth attribution.
 
     ``conversion = orders / sessions`` (orders by order date, sessions by start date) and
     ``aov = gmv / orders``, so ``gmv = sessions * conversion * aov`` exactly.  The growth of GMV
     from one period to the next splits additively in logs: ``dlog_gmv = dlog_sessions +
-    dlog_conversion + dlog_aov``."""
+    dlog_conversion + dlog_aov``.  With ``complete_only`` (default) a trailing period the data do
+    not cover to its last day is left out; its orders and sessions are counted in
+    ``attrs["rows_left_out"]``."""
     _check_period(period, "gmv_decomposition")
     if period is None:
         raise InputError("gmv_decomposition: needs a period such as 'M'")
     tz = reporting_timezone(store)
     m = order_margins(store)
     per = _period(m["order_date"], period)
-    span = pd.period_range(per.min(), per.max(), freq=per.dt.freq)
+    last_day = _last_day(store, m)
+    span = _complete_span(per, last_day, complete_only)
+    orders_out = int((~per.isin(span)).sum())
     session_per = _period(store.sessions["started_at"].dt.tz_convert(tz), period)
     outside = ~session_per.isin(span)
     out = pd.DataFrame(index=pd.Index(span, name="period"))
     out["sessions"] = session_per[~outside].value_counts().reindex(span, fill_value=0)
     out["orders"] = per.value_counts().reindex(span, fill_value=0)
     out["gmv"] = m["gross_amount"].groupby(per.to_numpy()).sum().reindex(span, fill_value=0.0)
+    if out.empty:
+        raise InputError(f"gmv_decomposition: no complete {period!r} period in the data; pass complete_only=False")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["conversion"] = out["orders"] / out["sessions"]
         out["aov"] = out["gmv"] / out["orders"]
         for col in ("gmv", "sessions", "conversion", "aov"):
             out[f"dlog_{col}"] = np.log(out[col].where(out[col] > 0)).diff()
     out = out.reset_index()
-    out.attrs["rows_left_out"] = {"sessions outside the orders' periods": int(outside.sum())}
+    out.attrs["rows_left_out"] = {"orders in incomplete or later periods": orders_out,
+                                  "sessions outside the reported periods": int(outside.sum())}
     return out
 
 
@@ -110,14 +136,16 @@ def gmv_new_vs_returning(store, *, period: str = "M") -> pd.DataFrame:
     return out.rename(columns={"revenue": "gmv", "new_revenue": "new_gmv", "returning_revenue": "returning_gmv"})
 
 
-def kpi_table(store, *, period: str = "Q") -> pd.DataFrame:
+def kpi_table(store, *, period: str = "Q", complete_only: bool = True) -> pd.DataFrame:
     """The growth team's table: one row per period with sessions, new customers, orders, GMV, AOV,
     conversion, acquisition spend, blended CAC and GMV growth on the previous period.
 
     Blended CAC is acquisition spend (the retention programme excluded) over all new customers,
-    paid or not, as growth dashboards usually show it."""
+    paid or not, as growth dashboards usually show it.  Periods are those of
+    :func:`gmv_decomposition` (complete ones only by default)."""
     _check_period(period, "kpi_table")
-    d = gmv_decomposition(store, period=period).set_index("period")
+    decomposition = gmv_decomposition(store, period=period, complete_only=complete_only)
+    d = decomposition.set_index("period")
     f = funnel(store, period=period, by=None).set_index("period")
     spend = store.marketing_spend[store.marketing_spend["channel"].astype(str) != "retention"]
     money = spend["spend"].groupby(_period(spend["spend_date"], period).to_numpy()).sum()
@@ -135,7 +163,9 @@ def kpi_table(store, *, period: str = "Q") -> pd.DataFrame:
     out["blended_cac"] = out["acquisition_spend"] / out["new_customers"].where(out["new_customers"] > 0)
     out["gmv_growth"] = out["gmv"].pct_change()
     out.index.name = "period"
-    return out.reset_index()
+    out = out.reset_index()
+    out.attrs["rows_left_out"] = decomposition.attrs["rows_left_out"]
+    return out
 
 
 def cac_table(store) -> pd.DataFrame:

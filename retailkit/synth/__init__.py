@@ -3,10 +3,15 @@
 from retailkit.synth.generate import expected_customers, generate
 from retailkit.synth.scenario import (
     BGNBD,
+    Campaign,
     Catalogue,
     Category,
     Channel,
     GammaGammaSpend,
+    Loyalty,
+    LoyaltyRollout,
+    Membership,
+    MembershipTerms,
     Retention,
     SalesEvent,
     Scenario,
@@ -27,4 +32,9 @@ __all__ = [
     "SalesEvent",
     "Seasonality",
     "Retention",
+    "Membership",
+    "MembershipTerms",
+    "Campaign",
+    "Loyalty",
+    "LoyaltyRollout",
 ]

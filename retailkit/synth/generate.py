@@ -64,11 +64,13 @@ def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None
 
     stages = tqdm(total=5, desc=f"generate {sc.name}", disable=not progress, unit="stage")
     cal = calendar(sc)
-    r_acq, r_ord, r_line, r_sess, r_names = main_rng.spawn(5)
+    r_acq, r_ord, r_line, r_sess, r_names, r_camp, r_member = main_rng.spawn(7)
 
     world = _acquire(sc, cal, r_acq)
+    campaign_draws = _campaigns(sc, cal, world, r_camp)
     stages.update()
     customers, orders, order_of_first = _orders(sc, cal, world, r_ord)
+    programmes = _programme_tables(sc, cal, world, campaign_draws, r_member)
     stages.update()
     products = _products(sc, r_line)
     lines, returns = _lines_and_returns(sc, cal, world, orders, products, r_line)
@@ -83,7 +85,7 @@ def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None
     return StoreData(
         stores=stores, products=products, customers=customers, orders=orders["table"], order_lines=lines,
         returns=returns if returns is not None else empty_table("returns"), sessions=sessions,
-        marketing_spend=spend, scenario=sc, seed=seed_value,
+        marketing_spend=spend, **programmes, scenario=sc, seed=seed_value,
     )
 
 
@@ -146,6 +148,98 @@ def _acquire(sc: Scenario, cal: Calendar, rng) -> dict:
     cat["rep_customer"] = np.concatenate([c.rep_customer + offset[i] for i, c in enumerate(cohorts)])
     cat.update(paid_sessions=paid_sessions, visitors=visitors, converted=converted)
     return cat
+
+
+# ------------------------------------------------------------------------ campaigns, memberships, loyalty
+def _campaigns(sc: Scenario, cal: Calendar, w: dict, rng) -> list[dict]:
+    """Randomise each campaign, add the purchases it causes, and keep every customer's true effect.
+
+    A treated customer alive at the start with no purchase of their own in the window buys once
+    more with probability ``e`` (the recency-shaped effect).  Drop-out happens only right after a
+    purchase, so such a customer stays alive through the window and the extra purchase is
+    consistent with the BG/NBD truth.  The true effect on P(buy in the window) is
+    ``alive * e * P(no purchase of their own in the window)``, exact given lambda and the season."""
+    n = len(w["acquired"])
+    rate = np.concatenate([np.zeros((len(sc.stores), 1)), np.cumsum(cal.season * cal.loyalty, axis=1)], axis=1)
+    draws = []
+    for k, c in enumerate(sc.campaigns):  # a handful of campaigns
+        start, win = cal.day_of(c.start_date), c.window_days
+        idx = np.flatnonzero(w["acquired"] <= start - c.min_tenure_days)
+        last = w["acquired"].copy()
+        before = w["rep_time"] < start
+        np.maximum.at(last, w["rep_customer"][before], w["rep_time"][before])
+        inside = (w["rep_time"] >= start) & (w["rep_time"] < start + win)
+        bought = np.zeros(n, bool)
+        bought[w["rep_customer"][inside]] = True
+        alive = w["dropout"][idx] > start
+        recency = np.maximum(start - last[idx], 0.5)
+        effect = c.max_effect * np.exp(-0.5 * (np.log(recency / c.peak_recency_days) / c.recency_width) ** 2)
+        exposure = (rate[w["store"][idx], start + win] - rate[w["store"][idx], start]) / 7.0
+        no_own = np.exp(-w["lam"][idx] * exposure)
+        treated = rng.random(len(idx)) < c.treated_share
+        extra = treated & alive & ~bought[idx] & (rng.random(len(idx)) < effect)
+        t = start + rng.integers(0, win, int(extra.sum())) + draw_time_of_day(rng, cal, int(extra.sum()))
+        w["rep_customer"] = np.concatenate([w["rep_customer"], idx[extra]])
+        w["rep_time"] = np.concatenate([w["rep_time"], t])
+        draws.append({"campaign_id": k + 1, "customer": idx, "treated": treated, "alive": alive,
+                      "true_effect": np.where(alive, effect * no_own, 0.0), "start": start, "campaign": c})
+    return draws
+
+
+def _programme_tables(sc: Scenario, cal: Calendar, w: dict, draws: list[dict], rng) -> dict:
+    """The tables of the membership programme, the campaigns and the loyalty roll-out."""
+    start = pd.Timestamp(sc.start_date)
+    online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
+    campaigns = pd.DataFrame({
+        "campaign_id": [d["campaign_id"] for d in draws],
+        "name": [d["campaign"].name for d in draws],
+        "started_on": [start + pd.Timedelta(days=d["start"]) for d in draws],
+        "ends_on": [start + pd.Timedelta(days=d["start"] + d["campaign"].window_days - 1) for d in draws],
+        "treated_share": [d["campaign"].treated_share for d in draws],
+        "cost_per_contact": [d["campaign"].cost_per_contact for d in draws],
+    })
+    assignments = pd.DataFrame({
+        "campaign_id": np.concatenate([np.full(len(d["customer"]), d["campaign_id"]) for d in draws] or [[]]),
+        "customer_id": np.concatenate([w["customer_id"][d["customer"]] for d in draws] or [[]]),
+        "arm": np.concatenate([np.where(d["treated"], "treatment", "control") for d in draws] or [[]]),
+        "assigned_at": _timestamps(sc, np.concatenate(
+            [_to_utc_days(cal, np.full(len(d["customer"]), online), np.full(len(d["customer"]), float(d["start"])))
+             for d in draws] or [[]])),
+        "true_effect": np.concatenate([d["true_effect"] for d in draws] or [[]]),
+        "true_alive": np.concatenate([d["alive"] for d in draws] or [[]]),
+    }).sort_values(["campaign_id", "customer_id"], ignore_index=True)
+    # memberships: joined at the first order; yearly renewals with sBG churn theta ~ Beta(alpha, beta)
+    m = sc.membership
+    share, a, b = (np.zeros(len(sc.channels)) for _ in range(3))
+    for t in m.terms:
+        i = sc.channel_names.index(t.channel)
+        share[i], a[i], b[i] = t.join_share, t.alpha, t.beta
+    idx = np.flatnonzero(rng.random(len(w["acquired"])) < share[w["channel"]])
+    ch = w["channel"][idx]
+    theta = rng.beta(np.where(a[ch] > 0, a[ch], 1.0), np.where(b[ch] > 0, b[ch], 1.0))
+    # periods paid before lapsing (at least the first); only whether a member lapses inside the data
+    # matters, so astronomically long memberships (theta near 0) are capped just beyond the horizon
+    periods = np.minimum(rng.geometric(theta), cal.days // m.period_days + 2)
+    day0 = np.floor(w["acquired"][idx]).astype(np.int64)
+    lapse = day0 + periods * m.period_days
+    ended = lapse < cal.days
+    chances = (cal.days - 1 - day0) // m.period_days  # renewal dates seen before the data end
+    memberships = pd.DataFrame({
+        "customer_id": w["customer_id"][idx],
+        "started_on": start + pd.to_timedelta(day0, unit="D"),
+        "renewals": np.where(ended, periods - 1, np.minimum(periods - 1, chances)),
+        "ended_on": (start + pd.to_timedelta(lapse, unit="D")).where(ended),
+        "fee": m.fee,
+        "true_churn_p": theta,
+    }).sort_values("customer_id", ignore_index=True)
+    loyalty = pd.DataFrame({
+        "store_id": [r.store_id for r in sc.loyalty.rollouts],
+        "started_on": pd.to_datetime([r.start_date for r in sc.loyalty.rollouts]),
+        "true_max_uplift": sc.loyalty.max_uplift,
+        "true_ramp_months": sc.loyalty.ramp_months,
+    })
+    return {"memberships": memberships, "campaigns": campaigns, "campaign_assignments": assignments,
+            "loyalty_rollouts": loyalty}
 
 
 def _to_utc_days(cal: Calendar, store: np.ndarray, local: np.ndarray) -> np.ndarray:

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from retailkit.synth.scenario import (
     BGNBD,
+    Campaign,
     Catalogue,
     Category,
     Channel,
     GammaGammaSpend,
+    Loyalty,
+    LoyaltyRollout,
+    Membership,
+    MembershipTerms,
     Retention,
     SalesEvent,
     Scenario,
@@ -37,9 +42,16 @@ _HORIZON = 2 * 365 + 1  # two full years, 2023-01-01 .. 2025-01-01 (exclusive)
 
 _STORES = (
     Store("online", "online", "America/New_York"),
-    Store("nyc_soho", "physical", "America/New_York", share=0.40, online_share=0.25),
-    Store("chi_loop", "physical", "America/Chicago", share=0.35, online_share=0.25),
-    Store("la_grove", "physical", "America/Los_Angeles", share=0.25, online_share=0.25),
+    Store("nyc_soho", "physical", "America/New_York", share=0.14),
+    Store("nyc_brooklyn", "physical", "America/New_York", share=0.10),
+    Store("bos_back_bay", "physical", "America/New_York", share=0.08),
+    Store("chi_loop", "physical", "America/Chicago", share=0.12),
+    Store("chi_wicker_park", "physical", "America/Chicago", share=0.08),
+    Store("den_lodo", "physical", "America/Denver", share=0.08),
+    Store("phx_downtown", "physical", "America/Phoenix", share=0.08),
+    Store("la_grove", "physical", "America/Los_Angeles", share=0.12),
+    Store("sf_union_square", "physical", "America/Los_Angeles", share=0.10),
+    Store("sea_pike_place", "physical", "America/Los_Angeles", share=0.10),
 )
 
 _CATALOGUE = Catalogue(
@@ -104,6 +116,36 @@ def _channels(spend: dict[str, float]) -> tuple[Channel, ...]:
     return tuple(out)
 
 
+# Membership renewals per channel (shifted-beta-geometric churn per year).  Organic customers renew
+# like the "highend" cohort of Fader & Hardie (2007, alpha=0.668, beta=3.806), deal-seekers worse
+# than their "regular" cohort (0.704, 1.182).
+_MEMBERSHIP = Membership(
+    period_days=365,
+    fee=49.0,
+    terms=(
+        MembershipTerms("organic", 0.10, 0.67, 3.8),
+        MembershipTerms("search_ads", 0.06, 0.70, 1.6),
+        MembershipTerms("social_ads", 0.04, 0.70, 1.2),
+        MembershipTerms("coupon_subsidy", 0.08, 0.80, 0.8),
+        MembershipTerms("referral", 0.10, 0.70, 3.5),
+        MembershipTerms("offline", 0.12, 0.70, 2.5),
+    ),
+)
+
+# A randomised win-back e-mail in June 2024, and a loyalty programme launched store by store in
+# three waves (two stores never get it).
+_CAMPAIGNS = (Campaign("winback_2024", "2024-06-03", window_days=60, treated_share=0.5, min_tenure_days=90,
+                       max_effect=0.15, peak_recency_days=120.0, recency_width=0.7, cost_per_contact=0.5),)
+_LOYALTY = Loyalty(
+    max_uplift=0.3,
+    ramp_months=6.0,
+    rollouts=tuple(LoyaltyRollout(store, start) for store, start in (
+        ("nyc_soho", "2023-07-01"), ("chi_loop", "2023-07-01"), ("la_grove", "2023-07-01"),
+        ("nyc_brooklyn", "2024-01-01"), ("den_lodo", "2024-01-01"), ("sf_union_square", "2024-01-01"),
+        ("bos_back_bay", "2024-07-01"), ("sea_pike_place", "2024-07-01"),
+    )),
+)
+
 _RETENTION_RESPONSE = dict(max_dropout_reduction=0.8, max_rate_uplift=0.3, half_effect_spend=500.0)
 
 
@@ -123,6 +165,9 @@ def traffic_first() -> Scenario:
         channels=_channels(spend),
         seasonality=_SEASONALITY,
         retention=retention,
+        membership=_MEMBERSHIP,
+        campaigns=_CAMPAIGNS,
+        loyalty=_LOYALTY,
     )
 
 

@@ -29,6 +29,14 @@ class Calendar:
     hour_cdf: np.ndarray  # cumulative hour-of-day profile (24,)
     month_index: np.ndarray  # calendar month number (0 = start month) per day
     uniform_hours: bool
+    loyalty: np.ndarray  # (n_stores, days): purchase-rate multiplier of each store's customers
+    loyalty_max: float
+
+    def day_of(self, date_text: str) -> int:
+        """Day index (0 = start) of an ISO date."""
+        return date.fromisoformat(date_text).toordinal() - self.start_ordinal
+
+    start_ordinal: int = 0
 
 
 def calendar(sc: Scenario) -> Calendar:
@@ -59,7 +67,16 @@ def calendar(sc: Scenario) -> Calendar:
                       for d in dates]
     hours = np.asarray(sea.hourly, float)
     months = np.array([(d.year - start.year) * 12 + d.month - start.month for d in dates[:n]])
+    loyalty = np.ones((len(sc.stores), n))
+    ids = [st.store_id for st in sc.stores]
+    for roll in sc.loyalty.rollouts:
+        since = np.arange(n) - (date.fromisoformat(roll.start_date).toordinal() - start.toordinal())
+        ramp = np.clip(since / (sc.loyalty.ramp_months * 365.25 / 12), 0.0, 1.0)
+        loyalty[ids.index(roll.store_id)] = np.where(since >= 0, 1.0 + sc.loyalty.max_uplift * ramp, 1.0)
     return Calendar(
+        start_ordinal=start.toordinal(),
+        loyalty=loyalty,
+        loyalty_max=float(loyalty.max()),
         days=n,
         season=index,
         season_max=float(index.max()),
@@ -103,10 +120,11 @@ class Cohort:
 def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) -> Cohort:
     """Draw behaviour and repeat purchases for customers first buying at ``acquired``.
 
-    While alive a customer buys at rate ``lambda * season(t)`` per week; ``lambda ~ Gamma(r, alpha)``
-    and after each repeat purchase they drop out with probability ``p ~ Beta(a, b)``.  Seasonality
-    enters by thinning: candidates arrive at rate ``lambda * max(season)`` and are kept with
-    probability ``season(t) / max(season)``, so a stationary world is exactly BG/NBD."""
+    While alive a customer buys at rate ``lambda * season(t) * loyalty(home store, t)`` per week,
+    with ``lambda ~ Gamma(r, alpha)``; after each repeat purchase they drop out with probability
+    ``p ~ Beta(a, b)``.  Seasonality and the loyalty programme enter by thinning: candidates arrive
+    at rate ``lambda * max(season) * max(loyalty)`` and are kept with probability ``season(t) *
+    loyalty(t) / (max(season) * max(loyalty))``, so a stationary world is exactly BG/NBD."""
     n = len(acquired)
     ret = sc.retention
     r = np.array([c.purchase.r for c in sc.channels])[channel]
@@ -121,7 +139,8 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
     lives = rng.geometric(p)  # the repeat purchase after which each customer drops out
     horizon = cal.days
     span = horizon - acquired  # days left to observe
-    n_cand = rng.poisson(lam * cal.season_max * span / 7.0)
+    bound = cal.season_max * cal.loyalty_max  # the highest intensity multiplier anywhere
+    n_cand = rng.poisson(lam * bound * span / 7.0)
     # Candidate times as uniform order statistics on (acquired, horizon), from normalised
     # cumulative sums of exponential spacings: n_cand + 1 spacings per customer.
     m = n_cand + 1
@@ -134,8 +153,9 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
     cust = np.repeat(np.arange(n), n_cand)
     frac = (cs[keep] - before[cust]) / total[cust]
     t = acquired[cust] + frac * span[cust]
-    if cal.season_max > 1.0 or not np.all(cal.season == 1.0):
-        accepted = rng.random(len(t)) * cal.season_max < cal.season[np.minimum(t.astype(np.int64), horizon - 1)]
+    if bound > 1.0 or not np.all(cal.season == 1.0):
+        day = np.minimum(t.astype(np.int64), horizon - 1)
+        accepted = rng.random(len(t)) * bound < cal.season[day] * cal.loyalty[store[cust], day]
         cust, t = cust[accepted], t[accepted]
     # rank of each actual purchase within its customer (cust is sorted, times ascending)
     c_starts = segment_starts(np.bincount(cust, minlength=n))

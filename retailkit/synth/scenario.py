@@ -33,6 +33,11 @@ __all__ = [
     "SalesEvent",
     "Seasonality",
     "Retention",
+    "MembershipTerms",
+    "Membership",
+    "Campaign",
+    "LoyaltyRollout",
+    "Loyalty",
     "Scenario",
 ]
 
@@ -335,6 +340,109 @@ class Retention(_Checked):
         return 1.0 + self.max_rate_uplift * self.effect_share
 
 
+@dataclass(frozen=True)
+class MembershipTerms(_Checked):
+    """Who joins the paid membership and how long they stay, for one acquisition channel: a share
+    ``join_share`` of the channel's customers join at their first order; each member's churn
+    probability per period is ``theta ~ Beta(alpha, beta)`` (a shifted-beta-geometric process)."""
+
+    channel: str
+    join_share: float
+    alpha: float
+    beta: float
+
+    def _check(self):
+        _half_open_unit(self, "join_share")
+        _positive(self, "alpha")
+        _positive(self, "beta")
+
+
+@dataclass(frozen=True)
+class Membership(_Checked):
+    """A paid membership renewed every ``period_days`` (yearly by default) at ``fee`` per period.
+    No terms means no membership programme."""
+
+    period_days: int = 365
+    fee: float = 49.0
+    terms: tuple[MembershipTerms, ...] = ()
+
+    def _check(self):
+        if not isinstance(self.period_days, int) or self.period_days < 7:
+            raise ScenarioError(f"period_days: must be an integer of at least 7, got {self.period_days!r}")
+        _non_negative(self, "fee")
+        _nested(self.terms, "terms")
+
+
+@dataclass(frozen=True)
+class Campaign(_Checked):
+    """A randomised retention campaign starting on ``start_date``: customers acquired at least
+    ``min_tenure_days`` before are assigned to treatment with probability ``treated_share``.
+
+    A treated customer who is alive and would not have bought in the ``window_days`` after the
+    start buys once more with probability ``max_effect * exp(-(ln(recency / peak_recency_days) /
+    recency_width)^2 / 2)``, where ``recency`` is days since their last purchase: the effect is
+    largest in the middle of recency, small for recent buyers and for the long lapsed (who are the
+    most at risk).  Each customer's true effect on P(buy in the window) is kept."""
+
+    name: str
+    start_date: str
+    window_days: int = 60
+    treated_share: float = 0.5
+    min_tenure_days: int = 90
+    max_effect: float = 0.3
+    peak_recency_days: float = 120.0
+    recency_width: float = 0.7
+    cost_per_contact: float = 0.5
+
+    def _check(self):
+        try:
+            date.fromisoformat(self.start_date)
+        except (TypeError, ValueError):
+            raise ScenarioError(f"start_date: must be an ISO date 'YYYY-MM-DD', got {self.start_date!r}") from None
+        for name in ("window_days", "min_tenure_days"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ScenarioError(f"{name}: must be a positive integer, got {v!r}")
+        _open_unit(self, "treated_share")
+        _half_open_unit(self, "max_effect")
+        _positive(self, "peak_recency_days")
+        _positive(self, "recency_width")
+        _non_negative(self, "cost_per_contact")
+
+
+@dataclass(frozen=True)
+class LoyaltyRollout(_Checked):
+    """One store's loyalty-programme launch date."""
+
+    store_id: str
+    start_date: str
+
+    def _check(self):
+        try:
+            date.fromisoformat(self.start_date)
+        except (TypeError, ValueError):
+            raise ScenarioError(f"start_date: must be an ISO date 'YYYY-MM-DD', got {self.start_date!r}") from None
+
+
+@dataclass(frozen=True)
+class Loyalty(_Checked):
+    """A loyalty programme rolled out store by store (stores not listed never get it).  After its
+    launch, the purchase rate of the store's customers is multiplied by ``1 + max_uplift *
+    min(1, months_since_launch / ramp_months)``: the effect grows over the first months."""
+
+    max_uplift: float = 0.0
+    ramp_months: float = 6.0
+    rollouts: tuple[LoyaltyRollout, ...] = ()
+
+    def _check(self):
+        _non_negative(self, "max_uplift")
+        _positive(self, "ramp_months")
+        _nested(self.rollouts, "rollouts")
+        ids = [r.store_id for r in self.rollouts]
+        if len(set(ids)) != len(ids):
+            raise ScenarioError(f"rollouts: a store may launch only once, got {ids}")
+
+
 # --------------------------------------------------------------------------- scenario
 @dataclass(frozen=True)
 class Scenario(_Checked):
@@ -350,6 +458,9 @@ class Scenario(_Checked):
     channels: tuple[Channel, ...]
     seasonality: Seasonality = field(default_factory=Seasonality)
     retention: Retention = field(default_factory=Retention)
+    membership: Membership = field(default_factory=Membership)
+    campaigns: tuple[Campaign, ...] = ()
+    loyalty: Loyalty = field(default_factory=Loyalty)
     returns: bool = True
     returning_channel: str = "organic"
     store_channel: str = "offline"
@@ -384,6 +495,26 @@ class Scenario(_Checked):
                 obj._check()
             except ScenarioError as exc:
                 raise ScenarioError(f"{label}.{exc}") from None
+        for label, obj in (("membership", self.membership), ("loyalty", self.loyalty)):
+            try:
+                obj._check()
+            except ScenarioError as exc:
+                raise ScenarioError(f"{label}.{exc}") from None
+        _nested(self.campaigns, "campaigns")
+        for i, t in enumerate(self.membership.terms):
+            if t.channel not in names:
+                raise ScenarioError(f"membership.terms[{i}].channel: {t.channel!r} is not one of the channels {names}")
+        for i, r in enumerate(self.loyalty.rollouts):
+            if r.store_id not in ids:
+                raise ScenarioError(f"loyalty.rollouts[{i}].store_id: {r.store_id!r} is not one of the stores {ids}")
+        last = date.fromisoformat(self.start_date).toordinal() + self.horizon_days
+        for i, c in enumerate(self.campaigns):
+            first = date.fromisoformat(c.start_date).toordinal()
+            opens = date.fromisoformat(self.start_date).toordinal()
+            if first - c.min_tenure_days < opens or first + c.window_days > last:
+                raise ScenarioError(
+                    f"campaigns[{i}].start_date: the campaign needs {c.min_tenure_days} days of history before it "
+                    f"and its {c.window_days}-day window inside the horizon ({self.start_date} .. {self.end_date})")
         for attr in ("returning_channel",):
             if getattr(self, attr) not in names:
                 raise ScenarioError(f"{attr}: {getattr(self, attr)!r} is not one of the channels {names}")
