@@ -41,10 +41,11 @@ def _need(df, cols, func):
 def money_axis(ax, axis: str = "y", currency: str = "$") -> None:
     """Format an axis as money with thousands (k) or millions (M)."""
     def fmt(x, _pos):
+        sign, x = ("-" if x < 0 else ""), abs(x)
         for div, suffix in ((1e6, "M"), (1e3, "k")):
-            if abs(x) >= div:
-                return f"{currency}{x / div:,.1f}{suffix}"
-        return f"{currency}{x:,.0f}"
+            if x >= div:
+                return f"{sign}{currency}{x / div:,.1f}{suffix}"
+        return f"{sign}{currency}{x:,.2f}" if x < 10 and x != int(x) else f"{sign}{currency}{x:,.0f}"
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
 
 

@@ -173,3 +173,31 @@ def test_incomplete_trailing_period_is_left_out_and_counted(shop):
     assert q.attrs["rows_left_out"]["orders in incomplete or later periods"] == 1
     every = traffic.kpi_table(more, period="Q", complete_only=False)
     assert every["period"].astype(str).tolist() == ["2024Q1", "2024Q2"]
+
+
+def test_payback_per_cohort_by_hand(shop):
+    p = econ.payback(shop, by_cohort=True, min_customers=1).set_index(["channel", "cohort"])
+    jan, feb = pd.Period("2024-01", "M"), pd.Period("2024-02", "M")
+    # January's search_ads cohort cost 30 and is worth 10, 16, 22: not paid back in three months
+    assert p.loc[("search_ads", jan), "cac"] == 30 and np.isnan(p.loc[("search_ads", jan), "payback_month"])
+    assert p.loc[("search_ads", jan), "months_observed"] == 3
+    assert p.loc[("search_ads", feb), "cac"] == 12 and np.isnan(p.loc[("search_ads", feb), "payback_month"])
+    assert p.loc[("organic", jan), "payback_month"] == 0
+
+
+def test_cac_and_value_cohorts_describe_the_same_customers():
+    s = rk.load_sample("traffic_first")
+    cac = econ.acquisition_costs(s, by_cohort=True).set_index(["channel", "cohort"])["new_customers"]
+    value = econ.value_per_customer(s).drop_duplicates(["channel", "cohort"]).set_index(["channel", "cohort"])
+    both = value["customers"].to_frame().join(cac, how="inner")
+    assert len(both) == len(value)
+    assert (both["customers"] == both["new_customers"]).all()
+
+
+def test_money_axis_formats_signs_and_small_amounts():
+    fig, ax = matplotlib.pyplot.subplots()
+    plots.money_axis(ax)
+    fmt = ax.yaxis.get_major_formatter()
+    assert [fmt(v, 0) for v in (-5, 2.5, 7.5, 20, 1500, -2_500_000)] == [
+        "-$5", "$2.50", "$7.50", "$20", "$1.5k", "-$2.5M"]
+    matplotlib.pyplot.close(fig)

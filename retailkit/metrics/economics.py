@@ -62,7 +62,9 @@ def _month(dates: pd.Series) -> np.ndarray:
 def acquisition_costs(store, *, by_cohort: bool = False) -> pd.DataFrame:
     """Spend, new customers and CAC per acquisition channel (per cohort month if ``by_cohort``).
 
-    The retention programme's spend is not acquisition spend and is left out of CAC; it is in
+    A customer's cohort is the month of their first order's store-local date, as in
+    :func:`value_per_customer`, so per-cohort CAC and value describe the same customers.  The
+    retention programme's spend is not acquisition spend and is left out of CAC; it is in
     ``store.marketing_spend`` under channel ``retention``."""
     cust = store.customers
     channels = list(cust["channel"].cat.categories) if hasattr(cust["channel"], "cat") else sorted(
@@ -72,7 +74,11 @@ def acquisition_costs(store, *, by_cohort: bool = False) -> pd.DataFrame:
     new = cust.assign(channel=cust["channel"].astype(str))
     spend = spend.assign(channel=spend["channel"].astype(str))
     if by_cohort:
-        new = new.assign(cohort=pd.PeriodIndex.from_ordinals(_month(new["acquired_at"]), freq="M"))
+        tx = transactions(store, net_returns=False)
+        first = tx.loc[tx["is_first"], ["customer_id", "order_date"]].set_index("customer_id")["order_date"]
+        new = new[new["customer_id"].isin(first.index)]
+        months = _month(first.reindex(new["customer_id"]).reset_index(drop=True))
+        new = new.assign(cohort=pd.PeriodIndex.from_ordinals(months, freq="M"))
         spend = spend.assign(cohort=pd.PeriodIndex.from_ordinals(_month(spend["spend_date"]), freq="M"))
         keys = ["channel", "cohort"]
     counts = new.groupby(keys).size().rename("new_customers")
@@ -133,10 +139,13 @@ def value_per_customer(store, *, by="channel", margins: pd.DataFrame | None = No
     grid["cum_margin_per_customer"] = grid.groupby(keys)["margin"].cumsum() / grid["customers"]
     grid.loc[~grid["observable"], "cum_margin_per_customer"] = np.nan
     grid["cohort"] = pd.PeriodIndex.from_ordinals(grid["cohort"].to_numpy(), freq="M")
-    return grid.reset_index(drop=True)
+    grid = grid.reset_index(drop=True)
+    grid.attrs["rows_left_out"] = {"orders after the last complete month": int((cohort + since > last_complete).sum())}
+    return grid
 
 
-def payback(store, *, by="channel", min_customers: int = 20, margins: pd.DataFrame | None = None) -> pd.DataFrame:
+def payback(store, *, by="channel", by_cohort: bool = False, min_customers: int = 20,
+            margins: pd.DataFrame | None = None) -> pd.DataFrame:
     """CAC against value per acquired customer, and the month it pays back, per channel.
 
     Value curves pool every cohort observed long enough for each month (customer-weighted), so
@@ -146,11 +155,14 @@ def payback(store, *, by="channel", min_customers: int = 20, margins: pd.DataFra
     Returns one row per channel: ``customers``, ``spend``, ``cac``, ``value_3m``, ``value_12m``
     (value per acquired customer after 3 and 12 months since acquisition, NaN if no cohort is that
     old), ``payback_month`` (first month whose pooled value reaches the CAC; 0 means the first
-    order pays for it; NaN: not within the observed months) and ``curve`` is available through
-    :func:`value_per_customer`."""
+    order pays for it; NaN: not within the observed months); the curves themselves come from
+    :func:`value_per_customer`.  With ``by_cohort=True`` the same per channel and acquisition
+    month, against that month's CAC (no pooling)."""
     if by != "channel":
         raise InputError("payback: CAC is defined per acquisition channel; use by='channel'")
     v = value_per_customer(store, by="channel", margins=margins)
+    if by_cohort:
+        return _payback_by_cohort(store, v, min_customers)
     obs = v[v["observable"]].copy()
     obs["total"] = obs["cum_margin_per_customer"] * obs["customers"]
     pooled = obs.groupby(["channel", "months_since"])[["total", "customers"]].sum()
@@ -172,4 +184,27 @@ def payback(store, *, by="channel", min_customers: int = 20, margins: pd.DataFra
         })
     out = pd.DataFrame(rows)
     out.attrs["rows_left_out"] = {f"channels with fewer than {min_customers} customers": left_out}
+    return out
+
+
+def _payback_by_cohort(store, v: pd.DataFrame, min_customers: int) -> pd.DataFrame:
+    """Per channel and acquisition month: that cohort's CAC, value after 3 and 12 months, payback month."""
+    cac = acquisition_costs(store, by_cohort=True).set_index(["channel", "cohort"])["cac"]
+    obs = v[v["observable"]]
+    sizes = obs.groupby(["channel", "cohort"])["customers"].first()
+    keep = sizes[sizes >= min_customers].index
+    obs = obs.set_index(["channel", "cohort"]).loc[keep].reset_index()
+    obs["cac"] = cac.reindex(pd.MultiIndex.from_frame(obs[["channel", "cohort"]])).to_numpy()
+    obs["paid"] = obs["cum_margin_per_customer"] >= obs["cac"]
+    g = obs.groupby(["channel", "cohort"])
+    out = pd.DataFrame({
+        "customers": g["customers"].first(),
+        "cac": g["cac"].first(),
+        "months_observed": g["months_since"].max() + 1,
+        "value_3m": obs[obs["months_since"] == 3].set_index(["channel", "cohort"])["cum_margin_per_customer"],
+        "value_12m": obs[obs["months_since"] == 12].set_index(["channel", "cohort"])["cum_margin_per_customer"],
+        "payback_month": obs[obs["paid"]].groupby(["channel", "cohort"])["months_since"].min().astype(float),
+    }).reset_index()
+    small = int((sizes < min_customers).sum())
+    out.attrs["rows_left_out"] = {f"cohorts with fewer than {min_customers} customers": small}
     return out

@@ -91,7 +91,8 @@ def _complete_span(per: pd.Series, last_day: pd.Timestamp, complete_only: bool) 
     return span
 
 
-def gmv_decomposition(store, *, period: str = "M", complete_only: bool = True) -> pd.DataFrame:
+def gmv_decomposition(store, *, period: str = "M", complete_only: bool = True,
+                      margins: pd.DataFrame | None = None) -> pd.DataFrame:
     """GMV per period as sessions x conversion x average order value, with growth attribution.
 
     ``conversion = orders / sessions`` (orders by order date, sessions by start date) and
@@ -104,7 +105,7 @@ def gmv_decomposition(store, *, period: str = "M", complete_only: bool = True) -
     if period is None:
         raise InputError("gmv_decomposition: needs a period such as 'M'")
     tz = reporting_timezone(store)
-    m = order_margins(store)
+    m = order_margins(store) if margins is None else margins
     per = _period(m["order_date"], period)
     last_day = _last_day(store, m)
     span = _complete_span(per, last_day, complete_only)
@@ -144,12 +145,14 @@ def kpi_table(store, *, period: str = "Q", complete_only: bool = True) -> pd.Dat
     paid or not, as growth dashboards usually show it.  Periods are those of
     :func:`gmv_decomposition` (complete ones only by default)."""
     _check_period(period, "kpi_table")
-    decomposition = gmv_decomposition(store, period=period, complete_only=complete_only)
+    margins = order_margins(store)
+    decomposition = gmv_decomposition(store, period=period, complete_only=complete_only, margins=margins)
     d = decomposition.set_index("period")
     f = funnel(store, period=period, by=None).set_index("period")
     spend = store.marketing_spend[store.marketing_spend["channel"].astype(str) != "retention"]
     money = spend["spend"].groupby(_period(spend["spend_date"], period).to_numpy()).sum()
-    new = _period(store.customers["acquired_at"].dt.tz_convert(reporting_timezone(store)), period).value_counts()
+    first_orders = margins.loc[margins["is_first"], "order_date"]
+    new = _period(first_orders, period).value_counts()  # cohorts by the first order's local date
     out = pd.DataFrame({
         "sessions": d["sessions"],
         "new_customers": new.reindex(d.index).fillna(0).astype("int64"),

@@ -138,7 +138,13 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
     nu = rng.gamma(q, 1.0 / gam)
     lives = rng.geometric(p)  # the repeat purchase after which each customer drops out
     horizon = cal.days
-    span = horizon - acquired  # days left to observe
+    # The data end at midnight in every store's zone.  A customer whose home store lies west of the
+    # online store would otherwise place online orders dated after the end in the online store's
+    # zone, so their observation stops at the online store's midnight (a few hours early).
+    online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
+    ahead = np.maximum(0.0, cal.utc_offset_days[online, horizon] - cal.utc_offset_days[store, horizon])
+    end = horizon - ahead
+    span = np.maximum(end - acquired, 0.0)  # days left to observe
     bound = cal.season_max * cal.loyalty_max  # the highest intensity multiplier anywhere
     n_cand = rng.poisson(lam * bound * span / 7.0)
     # Candidate times as uniform order statistics on (acquired, horizon), from normalised
@@ -166,7 +172,8 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
     if not cal.uniform_hours:
         # Repeat purchases on later days take the hour-of-day profile; ordering across days is kept.
         later = np.floor(t) > np.floor(acquired[cust])
-        t = np.where(later, np.floor(t) + draw_time_of_day(rng, cal, len(t)), t)
+        room = np.minimum(1.0, end[cust] - np.floor(t))  # the last day may end early (see above)
+        t = np.where(later, np.floor(t) + draw_time_of_day(rng, cal, len(t)) * room, t)
     dropout = np.full(n, np.inf)
     # Drop-out time: the last purchase of a customer whose final purchase was their last alive one.
     dead = np.zeros(n, bool)
