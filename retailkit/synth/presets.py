@@ -146,7 +146,7 @@ _LOYALTY = Loyalty(
     )),
 )
 
-_RETENTION_RESPONSE = dict(max_dropout_reduction=0.8, max_rate_uplift=0.3, half_effect_spend=500.0)
+_RETENTION_RESPONSE = dict(max_dropout_reduction=0.9, max_rate_uplift=0.3, half_effect_spend=500.0)
 
 
 def traffic_first() -> Scenario:
