@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from retailkit.errors import InputError
@@ -54,9 +55,10 @@ def _period_str(values) -> list[str]:
 
 
 def cohort_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None, percent: bool | None = None,
-                   max_periods: int | None = None, annotate: bool = True):
+                   max_periods: int | None = None, annotate: bool = True, vmax: float | None = None):
     """Heatmap of a tidy cohort table (:func:`retailkit.cohort_table`): cohorts down, periods since
-    acquisition across.  Cells not yet observable are NaN and stay blank."""
+    acquisition across.  Cells not yet observable are NaN and stay blank.  Pass the same ``vmax`` to
+    two heatmaps to compare their shades (by default each scales to its own largest value)."""
     _need(table, ["cohort", "period_number", "value"], "cohort_heatmap")
     grid = table.pivot_table(index="cohort", columns="period_number", values="value", aggfunc="first", dropna=False)
     if max_periods is not None:
@@ -66,7 +68,8 @@ def cohort_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None, pe
     ax = _axes(ax, figsize=(10, 0.28 * len(grid) + 1.5))
     data = grid.to_numpy(dtype=float)
     shown = np.where(grid.columns.to_numpy()[None, :] == 0, np.nan, data) if percent else data
-    vmax = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
+    if vmax is None:
+        vmax = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
     im = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap="Blues", vmin=0, vmax=vmax)
     if annotate and grid.size <= 900:
         for (i, j), v in np.ndenumerate(data):
@@ -135,7 +138,8 @@ def funnel(table: pd.DataFrame, *, ax=None, title: str | None = None):
     ax.set_ylabel("traffic channel")
     ax.set_xlim(right=t["sessions"].max() * 12)
     ax.set_title(title or "Funnel by channel: sessions and the orders they became")
-    ax.legend(loc="lower right")
+    ax.legend(handles=[Patch(color="#777777", alpha=0.35, label="sessions"), Patch(color="#777777", label="orders")],
+              loc="lower right")
     return ax
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from retailkit._logs import (
     check_period,
@@ -265,6 +264,8 @@ def segment_migration(
     pair_codes, pair_days = unique_pairs(log.codes, log.days)  # one sort for all snapshots
     states = []
     show = len(log.days) >= 2_000_000 if progress is None else progress
+    from tqdm.auto import tqdm  # imported here: tqdm.auto probes the notebook front end when imported
+
     for p in tqdm(periods, desc=func, unit="snapshot", disable=not show):  # vectorised over customers
         end = int(period_first_day(p + 1, period)) - 1
         rows, pairs = log.days <= end, pair_days <= end

@@ -456,7 +456,11 @@ def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarr
     ch = np.repeat(np.repeat(np.arange(n_ch), cal.days), anon)
     day = np.repeat(np.tile(np.arange(cal.days), n_ch), anon)
     tz_store = np.where(ch == store_ch, rng.choice(store_ids, len(ch)), online)
-    start = _to_utc_days(cal, tz_store, day + draw_time_of_day(rng, cal, len(ch)))
+    # a store west of the online store closes its last day at the online store's midnight, as in
+    # simulate_cohort, so no visit is dated after the end in the reporting time zone
+    ahead = np.maximum(0.0, cal.utc_offset_days[online, cal.days] - cal.utc_offset_days[tz_store, cal.days])
+    room = np.minimum(1.0, cal.days - ahead - day)
+    start = _to_utc_days(cal, tz_store, day + draw_time_of_day(rng, cal, len(ch)) * room)
     pv = 1 + rng.poisson(np.maximum(pv_mean[ch] - 1, 0))
     parts.append((start, ch, np.full(len(ch), -1), pv, np.full(len(ch), -1)))
     # (b) every order has the visit that converted; first orders through the acquisition channel
