@@ -8,7 +8,7 @@
 >>> bg = rk.clv.BetaGeo.fit(summary)         # models live in rk.clv; plots in rk.plots
 """
 
-from retailkit import plots
+from retailkit import churn, experiments, plots, survival
 from retailkit._logs import RowsLeftOutWarning
 from retailkit._version import __version__
 from retailkit.data import StoreData, load_sample, sample_names
@@ -76,9 +76,11 @@ __all__ = [
     "acquisition_costs",
     "value_per_customer",
     "payback",
-    # models and plots (namespaces)
-
+    # models, plots and experiments (namespaces)
     "plots",
+    "survival",
+    "churn",
+    "experiments",
     # theme
     "setup",
     # errors and warnings
