@@ -8,7 +8,7 @@
 >>> bg = rk.clv.BetaGeo.fit(summary)         # models live in rk.clv; plots in rk.plots
 """
 
-from retailkit import churn, experiments, plots, survival
+from retailkit import churn, clv, experiments, plots, survival
 from retailkit._logs import RowsLeftOutWarning
 from retailkit._version import __version__
 from retailkit.data import StoreData, load_sample, sample_names
@@ -77,6 +77,7 @@ __all__ = [
     "value_per_customer",
     "payback",
     # models, plots and experiments (namespaces)
+    "clv",
     "plots",
     "survival",
     "churn",

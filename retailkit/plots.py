@@ -23,6 +23,10 @@ __all__ = [
     "new_vs_returning",
     "rfm_segment_map",
     "payback_curves",
+    "holdout_comparison",
+    "period_histogram",
+    "tracking",
+    "frequency_recency_heatmap",
     "money_axis",
 ]
 
@@ -235,4 +239,83 @@ def payback_curves(values: pd.DataFrame, costs: pd.DataFrame | None = None, *, a
     ax.set_ylabel("cumulative margin per acquired customer")
     ax.set_title(title or "Payback: value per acquired customer against CAC (dashed)")
     ax.legend(title=hue, ncols=2)
+    return ax
+
+
+# ------------------------------------------------------------------------ model validation (retailkit.clv)
+def holdout_comparison(comparison: pd.DataFrame, *, ax=None, title: str | None = None, unit: str = "weeks"):
+    """Actual vs predicted holdout purchases per customer, by purchases in the calibration period
+    (from :func:`retailkit.clv.holdout_comparison`)."""
+    _need(comparison, ["label", "actual", "predicted", "n_customers"], "holdout_comparison")
+    ax = _axes(ax)
+    x = np.arange(len(comparison))
+    ax.plot(x, comparison["actual"], marker="o", color="#000000", lw=2, label="actual")
+    ax.plot(x, comparison["predicted"], marker="s", color="#0072B2", lw=2, ls="--", label="model")
+    ax.set_xticks(x, [str(v) for v in comparison["label"]])
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("mean purchases per customer in the holdout")
+    ax.set_title(title or "Holdout: predicted vs actual purchases")
+    ax.legend()
+    return ax
+
+
+def period_histogram(histogram: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Customers by number of repeat purchases: actual vs expected under the fitted model (from
+    :func:`retailkit.clv.period_transaction_histogram`)."""
+    _need(histogram, ["label", "actual", "expected"], "period_histogram")
+    ax = _axes(ax)
+    x = np.arange(len(histogram))
+    ax.bar(x - 0.2, histogram["actual"], width=0.4, color="#000000", label="actual")
+    ax.bar(x + 0.2, histogram["expected"], width=0.4, color="#0072B2", label="model")
+    ax.set_xticks(x, [str(v) for v in histogram["label"]])
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("customers")
+    ax.set_title(title or "Repeat purchases per customer: data vs model")
+    ax.legend()
+    return ax
+
+
+def tracking(expected: pd.DataFrame, actual: pd.DataFrame | None = None, *, calibration_end=None, ax=None,
+             title: str | None = None, unit: str = "weeks"):
+    """Cumulative repeat purchases over time: the model's expectation (from
+    :func:`retailkit.clv.expected_cumulative_purchases`, columns ``time`` and ``expected``) and, if
+    given, the actual cumulative count (columns ``time`` and ``actual``).  ``calibration_end`` (in
+    the same time unit) draws the line where the holdout starts."""
+    _need(expected, ["time", "expected"], "tracking")
+    ax = _axes(ax)
+    if actual is not None:
+        _need(actual, ["time", "actual"], "tracking")
+        ax.plot(actual["time"], actual["actual"], color="#000000", lw=2, label="actual")
+    ax.plot(expected["time"], expected["expected"], color="#0072B2", lw=2, ls="--", label="model")
+    if calibration_end is not None:
+        ax.axvline(calibration_end, color="#999999", lw=1, ls=":")
+        ax.text(calibration_end, 0.03, " holdout", color="#666666", fontsize=9, transform=ax.get_xaxis_transform())
+    ax.set_xlabel(f"{unit} since the start")
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.set_title(title or "Tracking: cumulative repeat purchases")
+    ax.legend()
+    return ax
+
+
+def frequency_recency_heatmap(matrix: pd.DataFrame, *, value: str = "prob_alive", ax=None,
+                              title: str | None = None, unit: str = "weeks"):
+    """A frequency x recency grid of ``prob_alive`` or ``expected_purchases`` (from
+    :func:`retailkit.clv.frequency_recency_matrix`)."""
+    _need(matrix, ["frequency", "recency", value], "frequency_recency_heatmap")
+    ax = _axes(ax, figsize=(8, 5.5))
+    grid = matrix.pivot_table(index="frequency", columns="recency", values=value, aggfunc="first")
+    grid = grid.sort_index(ascending=False)
+    im = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis",
+                   vmin=0, vmax=1 if value == "prob_alive" else None)
+    step_x = max(1, grid.shape[1] // 8)
+    ax.set_xticks(range(0, grid.shape[1], step_x), [f"{c:.0f}" for c in grid.columns[::step_x]])
+    step_y = max(1, grid.shape[0] // 10)
+    ax.set_yticks(range(0, grid.shape[0], step_y), [str(i) for i in grid.index[::step_y]])
+    ax.set_xlabel(f"recency: time of the last purchase ({unit} after the first)")
+    ax.set_ylabel("frequency: repeat purchases")
+    ax.grid(False)
+    label = "P(alive)" if value == "prob_alive" else "expected purchases"
+    cbar = ax.figure.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    cbar.set_label(label)
+    ax.set_title(title or f"{label} by frequency and recency")
     return ax

@@ -24,7 +24,7 @@ while the log-rank test accepts such a group (zero events against a positive exp
 not a failure).  Rows left out are counted in ``attrs["rows_left_out"]``.
 """
 
-from retailkit.survival.builders import membership_lifetimes, time_to_second_purchase
+from retailkit.survival.builders import membership_lifetimes, membership_sbg_data, time_to_second_purchase
 from retailkit.survival.cox import CoxPH, CoxPHResults, cox_ph
 from retailkit.survival.km import LogrankResult, kaplan_meier, logrank_test, median_survival, survival_at
 from retailkit.survival.plots import plot_survival, plot_survival_curves
@@ -32,6 +32,7 @@ from retailkit.survival.plots import plot_survival, plot_survival_curves
 __all__ = [
     "time_to_second_purchase",
     "membership_lifetimes",
+    "membership_sbg_data",
     "kaplan_meier",
     "median_survival",
     "survival_at",

@@ -17,7 +17,7 @@ from retailkit._logs import (
     unique_pairs,
     unit_days,
 )
-from retailkit.errors import InputError, SchemaError
+from retailkit.errors import InputError, SchemaError, first_rows
 from retailkit.survival._checks import as_list, offending
 
 __all__ = ["time_to_second_purchase", "membership_lifetimes"]
@@ -221,4 +221,34 @@ def membership_lifetimes(memberships: pd.DataFrame, *, observation_end=None, per
             f"{func}: left out {(~keep).sum():,} memberships that start after observation_end; the count is "
             "in result.attrs['rows_left_out'].", RowsLeftOutWarning, stacklevel=2,
         )
+    return out
+
+
+def membership_sbg_data(memberships: pd.DataFrame, *, renewals_col: str = "renewals",
+                        end_col: str = "ended_on") -> pd.DataFrame:
+    """Memberships in the layout of :class:`retailkit.clv.ShiftedBetaGeometric`.
+
+    A member pays period 1 on joining and decides at the end of each period whether to renew.
+    With ``r`` renewals paid, the last period active is ``recency = r + 1``.  A lapsed membership
+    churned at the next renewal, so it was observed one period longer: ``T = recency + 1``; an
+    active one is censored with ``T = recency``.  Other columns are carried through.
+
+    Raises
+    ------
+    SchemaError
+        A column is missing.
+    InputError
+        Renewals missing, negative or fractional.
+    """
+    func = "membership_sbg_data"
+    require_columns(memberships, {"renewals_col": renewals_col, "end_col": end_col}, func, table="memberships")
+    r = pd.to_numeric(memberships[renewals_col], errors="coerce")
+    bad = r.isna() | (r < 0) | (r != np.floor(r))
+    if bad.any():
+        raise InputError(f"{func}: memberships.{renewals_col} must be whole numbers >= 0; "
+                         f"found {list(memberships.loc[bad, renewals_col].head(3))} at rows "
+                         f"{first_rows(memberships.index[bad])}")
+    out = memberships.copy()
+    out["recency"] = r.astype("int64") + 1
+    out["T"] = out["recency"] + memberships[end_col].notna().astype("int64")
     return out

@@ -1,0 +1,166 @@
+"""Bad input raises an error that names the problem; doubtful fits warn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import retailkit.clv as clv
+from retailkit.errors import IdentificationError, InputError, RetailkitError
+
+
+def _good(n=6):
+    return pd.DataFrame({"frequency": [0, 1, 2, 3, 0, 5][:n], "recency": [0.0, 2.0, 5.0, 7.0, 0.0, 9.0][:n],
+                         "T": [10.0] * n, "monetary_value": [0.0, 10.0, 20.0, 15.0, 0.0, 30.0][:n]},
+                        index=[f"c{i}" for i in range(n)])
+
+
+PURCHASE_MODELS = [clv.BetaGeo, clv.ParetoNBD]
+
+
+@pytest.mark.parametrize("model", PURCHASE_MODELS)
+@pytest.mark.parametrize(
+    ("column", "value", "fragments"),
+    [
+        ("frequency", -1, ["'frequency'", "negative", "'c2'"]),
+        ("frequency", 1.5, ["'frequency'", "whole number", "'c2'"]),
+        ("frequency", np.nan, ["'frequency'", "NaN", "'c2'"]),
+        ("recency", 11.0, ["'recency'", "greater than 'T'", "'c2'"]),
+        ("recency", np.nan, ["'recency'", "NaN", "'c2'"]),
+        ("recency", 0.0, ["'recency'", "is 0 where 'frequency' is positive", "'c2'"]),
+        ("T", -3.0, ["'T'", "negative", "'c2'"]),
+        ("T", np.inf, ["'T'", "infinite", "'c2'"]),
+    ],
+)
+def test_bad_history_names_column_and_row(model, column, value, fragments):
+    data = _good()
+    data[column] = data[column].astype(float)
+    data.loc["c2", column] = value
+    with pytest.raises(InputError) as err:
+        model.fit(data)
+    for fragment in fragments:
+        assert fragment in str(err.value)
+
+
+def test_recency_of_one_time_buyer_must_be_zero():
+    data = _good()
+    data.loc["c0", "recency"] = 3.0
+    with pytest.raises(InputError, match=r"'recency' is not 0 where 'frequency' is 0 .* first: 'c0'"):
+        clv.BetaGeo.fit(data)
+
+
+@pytest.mark.parametrize("model", PURCHASE_MODELS)
+def test_missing_column_and_custom_names(model):
+    data = _good().rename(columns={"frequency": "x"})
+    with pytest.raises(InputError, match="no column 'frequency'"):
+        model.fit(data)
+    with pytest.raises(InputError, match="must be a pandas DataFrame"):
+        model.fit(data.to_numpy())
+
+
+@pytest.mark.parametrize("model", PURCHASE_MODELS)
+def test_identification_errors(model):
+    data = _good()
+    data["frequency"] = 0
+    data["recency"] = 0.0
+    with pytest.raises(IdentificationError, match="no repeat buyers"):
+        model.fit(data)
+    data["T"] = 0.0
+    with pytest.raises(IdentificationError, match="'T' equal to 0"):
+        model.fit(data)
+    assert issubclass(IdentificationError, RetailkitError)
+
+
+def test_weights_are_checked():
+    data = _good()
+    with pytest.raises(InputError, match="weights has 3 values but the data has 6 rows"):
+        clv.BetaGeo.fit(data, weights=[1, 2, 3])
+    with pytest.raises(InputError, match="'weights' is negative .* 'c1'"):
+        clv.BetaGeo.fit(data, weights=[1, -1, 1, 1, 1, 1])
+    with pytest.raises(InputError, match="no column 'n'"):
+        clv.BetaGeo.fit(data, weights="n")
+
+
+def test_gammagamma_bad_spend():
+    data = _good()
+    data.loc["c3", "monetary_value"] = 0.0
+    with pytest.raises(InputError, match=r"'monetary_value' is not positive where 'frequency' > 0 .* 'c3'"):
+        clv.GammaGamma.fit(data)
+    data.loc["c3", "monetary_value"] = -5.0
+    with pytest.raises(InputError, match="'monetary_value'"):
+        clv.GammaGamma.fit(data)
+    data.loc["c3", "monetary_value"] = np.nan
+    with pytest.raises(InputError, match="'monetary_value' is NaN"):
+        clv.GammaGamma.fit(data)
+    with pytest.raises(IdentificationError, match="at least two different values"):
+        clv.GammaGamma.fit(_good().assign(frequency=0))
+
+
+def test_gammagamma_warns_on_heavy_tail():
+    counts = pd.Series(np.random.default_rng(1).integers(1, 8, 3000))
+    data = pd.concat([counts.rename("frequency"), clv.simulate_gammagamma(counts, (3.0, 0.7, 5.0), seed=2)], axis=1)
+    with pytest.warns(clv.ModelWarning, match=r"q = 0\.\d+ <= 1: the population mean spend"):
+        res = clv.GammaGamma.fit(data)
+    assert res.mean_spend == np.inf
+    assert np.isinf(res.expected_spend(pd.DataFrame({"frequency": [0], "monetary_value": [0.0]}))).all()
+
+
+def test_gammagamma_warns_when_spend_follows_frequency():
+    freq = pd.Series(np.random.default_rng(3).integers(1, 20, 2000), name="frequency")
+    spend = clv.simulate_gammagamma(freq, (6.0, 4.0, 15.0), seed=4)["monetary_value"] * (1 + 0.3 * freq)
+    data = pd.DataFrame({"frequency": freq, "monetary_value": spend})
+    with pytest.warns(clv.ModelWarning, match=r"Pearson r = 0\.\d\d"):
+        res = clv.GammaGamma.fit(data)
+    assert res.spend_frequency_corr > 0.3
+
+
+def test_sbg_bad_input_and_identification():
+    data = pd.DataFrame({"recency": [1, 2, 3, 3], "T": [3, 3, 3, 3]}, index=list("wxyz"))
+    with pytest.raises(InputError, match=r"'recency' is greater than 'T' .* 'y'"):
+        clv.ShiftedBetaGeometric.fit(data.assign(T=[3, 3, 2, 3]))
+    with pytest.raises(InputError, match=r"'recency' is less than 1 .* 'w'"):
+        clv.ShiftedBetaGeometric.fit(data.assign(recency=[0, 2, 3, 3]))
+    with pytest.raises(InputError, match="'T' is not a whole number"):
+        clv.ShiftedBetaGeometric.fit(data.assign(T=[3, 3, 3.5, 3]))
+    with pytest.raises(IdentificationError, match="at least two observed renewals"):
+        clv.ShiftedBetaGeometric.fit(pd.DataFrame({"recency": [1, 2, 2], "T": [2, 2, 2]}))
+    with pytest.raises(IdentificationError, match="nobody churned"):
+        clv.ShiftedBetaGeometric.fit(data.assign(recency=3))
+
+
+def test_prediction_arguments_are_checked():
+    res = clv.BetaGeoResults.from_params((0.5, 6.0, 0.7, 2.5))
+    with pytest.raises(InputError, match="t must be finite and >= 0"):
+        res.expected_purchases(-1.0, _good())
+    with pytest.raises(InputError, match="n must be whole numbers"):
+        res.prob_n_purchases(1.5, 10.0)
+    with pytest.raises(InputError, match="no column 'T'"):
+        res.prob_alive(_good().drop(columns="T"))
+    with pytest.raises(InputError, match="method must be 'log' or 'wald'"):
+        res.conf_int(method="profile")
+    with pytest.raises(InputError, match="params lacks b"):
+        clv.BetaGeoResults.from_params({"r": 1, "alpha": 1, "a": 1})
+    sbg = clv.ShiftedBetaGeometricResults.from_params((1.0, 2.0))
+    with pytest.raises(InputError, match="t must be >= 1"):
+        sbg.retention(0)
+
+
+def test_value_arguments_are_checked():
+    bg = clv.BetaGeoResults.from_params((0.5, 6.0, 0.7, 2.5))
+    data = _good()
+    with pytest.raises(InputError, match=r"time_unit 'Q' is not supported.*M=365.25/12"):
+        clv.customer_value(bg, 20.0, data, horizon=12, time_unit="Q", discount_rate=0.1, margin=0.3)
+    with pytest.raises(InputError, match="margin must be a share"):
+        clv.customer_value(bg, 20.0, data, horizon=52, discount_rate=0.1, margin=30)
+    with pytest.raises(InputError, match="horizon must be a positive"):
+        clv.customer_value(bg, 20.0, data, horizon=0, discount_rate=0.1, margin=0.3)
+    with pytest.raises(InputError, match="no column 'channel'"):
+        clv.customer_equity(pd.Series([1.0, 2.0]), "channel")
+
+
+def test_convergence_warning_points_at_the_callers_line():
+    # every customer buys at the same steady rate: no heterogeneity, alpha and r run off to infinity
+    data = pd.DataFrame({"frequency": [10] * 50 + [0] * 5, "recency": [30.0] * 50 + [0.0] * 5, "T": [30.0] * 55})
+    with pytest.warns(clv.ModelWarning, match="did not converge cleanly") as record:
+        res = clv.BetaGeo.fit(data)
+    assert not res.converged
+    assert record[0].filename == __file__
