@@ -70,4 +70,6 @@ def setup(*, context: str = "notebook", dpi: int = 100) -> dict:
     pd.set_option("display.precision", 4)
     warnings.filterwarnings("always", module="retailkit")
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="(jupyter|ipykernel|zmq|tornado).*")
+    # tqdm.auto announces on import that ipywidgets is missing; its bars then fall back to text
+    warnings.filterwarnings("ignore", message="IProgress not found")
     return {"scenarios": dict(SCENARIO_COLORS), "channels": dict(CHANNEL_COLORS)}

@@ -66,7 +66,8 @@ def compare_churn_scores(transactions: pd.DataFrame, *, cutoff, horizon_days: in
       the features at ``cutoff``;
     * ``bgnbd_p_alive``: :meth:`BetaGeoResults.prob_alive` from BG/NBD fitted on
       ``rfm_summary(transactions, observation_end=cutoff, time_unit="W")``.  It is the probability
-      of being a customer still, not of buying soon, so it ranks well and is miscalibrated;
+      of being a customer still, not of buying soon: it is miscalibrated for this outcome and can
+      rank poorly (every one-time buyer has P(alive) = 1 in BG/NBD);
     * ``bgnbd_p_buy``: BG/NBD's own probability of at least one purchase in the horizon,
       ``P(alive) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))`` (given alive at ``T`` the purchase
       rate is Gamma(r + x, alpha + T), and a customer who does not buy cannot drop out).

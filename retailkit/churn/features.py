@@ -90,7 +90,10 @@ def churn_features(transactions: pd.DataFrame, *, cutoff, horizon_days: int = 90
     customers.pop("no purchase up to observation_end")
     out.attrs.update(cutoff=day_to_timestamp(cut), horizon_days=int(horizon_days),
                      label_end=day_to_timestamp(label_end), rows_left_out=rows, customers_left_out=customers)
-    if any(rows.values()):
+    # Rows after the label window and customers first seen after the cut-off are outside the
+    # analysis by definition: they are counted in attrs, not warned about.  Anything else is.
+    by_design = {"after the label window", "customer's first purchase after cutoff", "first purchase after cutoff"}
+    if any(n for why, n in {**rows, **customers}.items() if why not in by_design):
         text = ", ".join([f"{n:,} rows ({why})" for why, n in rows.items() if n]
                          + [f"{n:,} customers ({why})" for why, n in customers.items() if n])
         warnings.warn(
