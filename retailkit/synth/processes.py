@@ -117,14 +117,46 @@ class Cohort:
     rep_time: np.ndarray  # local day-time of each repeat purchase
 
 
+def _event_times(rng, rate_per_week: np.ndarray, start: np.ndarray, stop: np.ndarray):
+    """Times of a homogeneous Poisson process with the given weekly rate on (start, stop), one per
+    row; returns (row, time) sorted by row and time.  The times are uniform order statistics, made
+    from normalised cumulative sums of exponential spacings (n + 1 spacings for n events)."""
+    span = np.maximum(stop - start, 0.0)
+    n_cand = rng.poisson(rate_per_week * span / 7.0)
+    m = n_cand + 1
+    starts = segment_starts(m)
+    cs = np.cumsum(rng.standard_exponential(int(m.sum())))
+    before = np.concatenate(([0.0], cs))[starts]
+    total = cs[starts + m - 1] - before
+    keep = np.ones(len(cs), bool)
+    keep[starts + m - 1] = False
+    row = np.repeat(np.arange(len(start)), n_cand)
+    frac = (cs[keep] - before[row]) / total[row]
+    return row, start[row] + frac * span[row]
+
+
+def _hour_of_day(rng, cal: Calendar, t: np.ndarray, first_day: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Give purchases on days after the first one the hour-of-day profile, keeping their day and
+    staying before ``stop`` (the end of observation, or a drop-out on the same day)."""
+    if cal.uniform_hours:
+        return t
+    later = np.floor(t) > first_day
+    room = np.clip(stop - np.floor(t), 0.0, 1.0)
+    return np.where(later, np.floor(t) + draw_time_of_day(rng, cal, len(t)) * room, t)
+
+
 def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) -> Cohort:
     """Draw behaviour and repeat purchases for customers first buying at ``acquired``.
 
-    While alive a customer buys at rate ``lambda * season(t) * loyalty(home store, t)`` per week,
-    with ``lambda ~ Gamma(r, alpha)``; after each repeat purchase they drop out with probability
-    ``p ~ Beta(a, b)``.  Seasonality and the loyalty programme enter by thinning: candidates arrive
-    at rate ``lambda * max(season) * max(loyalty)`` and are kept with probability ``season(t) *
-    loyalty(t) / (max(season) * max(loyalty))``, so a stationary world is exactly BG/NBD."""
+    While alive a customer buys at rate ``lambda * season(t)`` per week, with ``lambda ~ Gamma(r,
+    alpha)``; after each of these purchases they drop out with probability ``p ~ Beta(a, b)``.
+    Seasonality enters by thinning: candidates arrive at rate ``lambda * max(season)`` and are kept
+    with probability ``season(t) / max(season)``, so a stationary world is exactly BG/NBD.
+
+    Where the loyalty programme runs, the customer also buys, while alive, at the extra rate
+    ``lambda * season(t) * (loyalty(home store, t) - 1)``; these purchases do not count towards
+    drop-out.  So the programme multiplies the purchase rate of alive customers by ``loyalty(t)``
+    without changing how long they stay, and expected orders are multiplied exactly by it."""
     n = len(acquired)
     ret = sc.retention
     r = np.array([c.purchase.r for c in sc.channels])[channel]
@@ -144,42 +176,40 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
     online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
     ahead = np.maximum(0.0, cal.utc_offset_days[online, horizon] - cal.utc_offset_days[store, horizon])
     end = horizon - ahead
-    span = np.maximum(end - acquired, 0.0)  # days left to observe
-    bound = cal.season_max * cal.loyalty_max  # the highest intensity multiplier anywhere
-    n_cand = rng.poisson(lam * bound * span / 7.0)
-    # Candidate times as uniform order statistics on (acquired, horizon), from normalised
-    # cumulative sums of exponential spacings: n_cand + 1 spacings per customer.
-    m = n_cand + 1
-    starts = segment_starts(m)
-    cs = np.cumsum(rng.standard_exponential(int(m.sum())))
-    before = np.concatenate(([0.0], cs))[starts]
-    total = cs[starts + m - 1] - before
-    keep = np.ones(len(cs), bool)
-    keep[starts + m - 1] = False
-    cust = np.repeat(np.arange(n), n_cand)
-    frac = (cs[keep] - before[cust]) / total[cust]
-    t = acquired[cust] + frac * span[cust]
-    if bound > 1.0 or not np.all(cal.season == 1.0):
+    first_day = np.floor(acquired)
+    cust, t = _event_times(rng, lam * cal.season_max, acquired, end)
+    if not np.all(cal.season == 1.0):
         day = np.minimum(t.astype(np.int64), horizon - 1)
-        accepted = rng.random(len(t)) * bound < cal.season[day] * cal.loyalty[store[cust], day]
+        accepted = rng.random(len(t)) * cal.season_max < cal.season[day]
         cust, t = cust[accepted], t[accepted]
-    # rank of each actual purchase within its customer (cust is sorted, times ascending)
+    # rank of each purchase within its customer (cust is sorted, times ascending)
     c_starts = segment_starts(np.bincount(cust, minlength=n))
     rank = np.arange(len(cust)) - c_starts[cust] + 1
     alive_purchase = rank <= lives[cust]
     died = rank == lives[cust]
     cust, t, died = cust[alive_purchase], t[alive_purchase], died[alive_purchase]
-    if not cal.uniform_hours:
-        # Repeat purchases on later days take the hour-of-day profile; ordering across days is kept.
-        later = np.floor(t) > np.floor(acquired[cust])
-        room = np.minimum(1.0, end[cust] - np.floor(t))  # the last day may end early (see above)
-        t = np.where(later, np.floor(t) + draw_time_of_day(rng, cal, len(t)) * room, t)
-    dropout = np.full(n, np.inf)
+    t = _hour_of_day(rng, cal, t, first_day[cust], end[cust])
     # Drop-out time: the last purchase of a customer whose final purchase was their last alive one.
     dead = np.zeros(n, bool)
     dead[cust[died]] = True
+    dropout = np.full(n, np.inf)
     if len(t):
         last = np.full(n, -np.inf)
         np.maximum.at(last, cust, t)
         dropout = np.where(dead, last, np.inf)
+    if cal.loyalty_max > 1.0:
+        # the programme's extra purchases, only while alive; they never trigger a drop-out
+        idx = np.flatnonzero(np.any(cal.loyalty[store] > 1.0, axis=1))
+        bound = cal.season_max * (cal.loyalty_max - 1.0)
+        stop = np.minimum(end[idx], dropout[idx])
+        row, te = _event_times(rng, lam[idx] * bound, acquired[idx], stop)
+        day = np.minimum(te.astype(np.int64), horizon - 1)
+        st = store[idx][row]
+        accepted = rng.random(len(te)) * bound < cal.season[day] * (cal.loyalty[st, day] - 1.0)
+        row, te = row[accepted], te[accepted]
+        te = _hour_of_day(rng, cal, te, first_day[idx][row], stop[row])
+        cust = np.concatenate([cust, idx[row]])
+        t = np.concatenate([t, te])
+        order = np.lexsort((t, cust))
+        cust, t = cust[order], t[order]
     return Cohort(acquired, channel, store, lam, p, nu, dropout, cust, t)

@@ -427,8 +427,10 @@ class LoyaltyRollout(_Checked):
 @dataclass(frozen=True)
 class Loyalty(_Checked):
     """A loyalty programme rolled out store by store (stores not listed never get it).  After its
-    launch, the purchase rate of the store's customers is multiplied by ``1 + max_uplift *
-    min(1, months_since_launch / ramp_months)``: the effect grows over the first months."""
+    launch, the purchase rate of the store's customers (home store) while they are alive is
+    multiplied by ``1 + max_uplift * min(1, months_since_launch / ramp_months)``: the effect grows
+    over the first months.  The extra purchases do not hasten drop-out, so expected orders are
+    multiplied by exactly that factor and log of it is the true effect on log expected orders."""
 
     max_uplift: float = 0.0
     ramp_months: float = 6.0
