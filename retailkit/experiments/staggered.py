@@ -241,9 +241,12 @@ def group_time_att(panel: pd.DataFrame, *, unit: str, period: str, outcome: str,
         agg_truth.append(float(w @ cells["truth"].to_numpy()[sel]))
     A = np.column_stack(agg_psi)
     cell_cl, agg_cl = C @ Psi, C @ A  # influence summed within clusters
-    se_cells = np.sqrt((cell_cl**2).sum(0)) / n
-    se_agg = np.sqrt((agg_cl**2).sum(0)) / n
-    z = stats.norm.ppf(1 - alpha / 2)
+    # Few clusters: the small-sample factor G/(G-1) and t(G-1) critical values, as in twfe, so the
+    # intervals of the two estimators are comparable (normal values undercover with ~10 stores).
+    small = np.sqrt(n_cl / (n_cl - 1)) if n_cl > 1 else 1.0
+    se_cells = small * np.sqrt((cell_cl**2).sum(0)) / n
+    se_agg = small * np.sqrt((agg_cl**2).sum(0)) / n
+    z = stats.t.ppf(1 - alpha / 2, n_cl - 1) if n_cl > 1 else stats.norm.ppf(1 - alpha / 2)
     crit_band = np.nan
     if se == "bootstrap":
         draws_cells, draws_agg = _multiplier(rng, n_boot, cell_cl, agg_cl, n)
