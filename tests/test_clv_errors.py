@@ -164,3 +164,33 @@ def test_convergence_warning_points_at_the_callers_line():
         res = clv.BetaGeo.fit(data)
     assert not res.converged
     assert record[0].filename == __file__
+
+
+def test_gamma_gamma_nonpositive_spend_can_be_excluded_explicitly():
+    """Repeat buyers whose purchases were all refunded have mean spend 0: an error by default; with
+    nonpositive='exclude' they are left out of the fit (counted, warned) and get the population
+    mean in predictions, so customer value works on the kit's own summaries."""
+    import warnings
+
+    import retailkit as rk
+    from retailkit.clv import BetaGeo, GammaGamma, ModelWarning, customer_value
+
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.integers(0, 6, n)
+    data = pd.DataFrame({"frequency": x, "recency": x * 2.0, "T": 20.0,
+                         "monetary_value": np.where(x > 0, rng.gamma(6, 5, n), 0.0)})
+    data.loc[data.index[x > 0][:3], "monetary_value"] = 0.0
+    with pytest.raises(rk.InputError, match="is not positive where 'frequency' > 0 in 3 row"):
+        GammaGamma.fit(data)
+    with pytest.warns(ModelWarning, match="3 repeat buyer"):
+        gg = GammaGamma.fit(data, nonpositive="exclude")
+    assert gg.nobs == int((x > 0).sum()) - 3
+    spend = gg.expected_spend(data, nonpositive="exclude")
+    zero = data.index[x > 0][:3]
+    assert np.allclose(spend[zero], gg.mean_spend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bg = BetaGeo.fit(data)
+    value = customer_value(bg, gg, data, horizon=52, discount_rate=0.1, margin=0.3, nonpositive_spend="exclude")
+    assert np.isfinite(value["value"]).all()

@@ -34,15 +34,23 @@ def _loglik_terms(params, x, m):
             + px * np.log(x) + (px - 1) * np.log(m) - (px + q) * np.log(v + x * m))
 
 
-def _spend_columns(data, frequency_col, monetary_col):
+def _spend_columns(data, frequency_col, monetary_col, nonpositive="error"):
+    """Frequency and mean spend.  Repeat buyers with a mean spend <= 0 (e.g. everything refunded)
+    raise an error, or with ``nonpositive="exclude"`` are treated as having no spend history:
+    left out of a fit and given the population mean in predictions (their count is returned)."""
     check_columns(data, [frequency_col, monetary_col])
     x = column(data, frequency_col, integer=True)
     m = column(data, monetary_col)
     require(x >= 0, data, frequency_col, "is negative", "frequency counts repeat purchases")
-    require((x == 0) | (m > 0), data, monetary_col, f"is not positive where {frequency_col!r} > 0",
-            "the Gamma-Gamma model needs a positive mean spend for every repeat buyer; net out "
-            "refunds or drop zero-value orders first")
-    return x, m
+    if nonpositive not in ("error", "exclude"):
+        raise InputError(f"nonpositive must be 'error' or 'exclude', got {nonpositive!r}.")
+    if nonpositive == "error":
+        require((x == 0) | (m > 0), data, monetary_col, f"is not positive where {frequency_col!r} > 0",
+                "the Gamma-Gamma model needs a positive mean spend for every repeat buyer; net out "
+                "refunds or drop zero-value orders first, or pass nonpositive='exclude'")
+        return x, m, 0
+    bad = (x > 0) & ~(m > 0)
+    return np.where(bad, 0, x), np.where(bad, 0.0, m), int(bad.sum())
 
 
 class GammaGamma:
@@ -52,7 +60,7 @@ class GammaGamma:
 
     @classmethod
     def fit(cls, data, *, weights=None, frequency_col="frequency", monetary_col="monetary_value",
-            start=None) -> GammaGammaResults:
+            start=None, nonpositive: str = "error") -> GammaGammaResults:
         """Fit the Gamma-Gamma model to the repeat buyers of a summary frame.
 
         Parameters
@@ -67,6 +75,9 @@ class GammaGamma:
             Column names.
         start : dict, Series or array_like, optional
             Starting values for ``p, q, v``.
+        nonpositive : {"error", "exclude"}
+            Repeat buyers whose mean spend is <= 0 (net of refunds, everything returned): an
+            error (default), or left out of the fit, counted in the summary and warned about.
 
         Returns
         -------
@@ -84,7 +95,11 @@ class GammaGamma:
         ModelWarning
             If spend and frequency correlate (``|r| > 0.3``) or the estimate of ``q`` is <= 1.
         """
-        x, m = _spend_columns(data, frequency_col, monetary_col)
+        x, m, n_bad = _spend_columns(data, frequency_col, monetary_col, nonpositive)
+        if n_bad:
+            warnings.warn(
+                f"{n_bad:,} repeat buyer(s) with {monetary_col!r} <= 0 (e.g. every repeat purchase refunded) "
+                "are left out of the fit (nonpositive='exclude').", ModelWarning, stacklevel=2)
         w = as_weights(weights, data)
         rep = (x > 0) & (w > 0)
         if np.unique(m[rep]).size < 2:
@@ -114,10 +129,12 @@ class GammaGamma:
         opt = maximize(lik.loglik, start, names=cls.param_names, score=lik.score, total_weight=pw.sum())
         excluded = float(w[(x == 0)].sum())
         info = [("Excluded (x = 0):", int(excluded) if excluded.is_integer() else excluded),
+                ("Excluded (spend <= 0):", n_bad),
                 ("Spend-frequency r:", float(corr)), ("Iterations:", opt.n_iter)]
         res = GammaGammaResults(opt, names=cls.param_names, nobs=pw.sum(), n_patterns=pat.n,
                                 columns={"frequency": frequency_col, "monetary": monetary_col}, info=info,
-                                extra={"spend_frequency_corr": float(corr), "n_excluded": excluded})
+                                extra={"spend_frequency_corr": float(corr), "n_excluded": excluded,
+                                       "n_nonpositive": n_bad})
         if res.params["q"] <= 1:
             warnings.warn(
                 f"q = {res.params['q']:.3f} <= 1: the population mean spend p*v/(q-1) is undefined "
@@ -199,7 +216,7 @@ class GammaGammaResults(MLEResults):
         p, q, v = self._values
         return p * v / (q - 1) if q > 1 else np.inf
 
-    def expected_spend(self, data: pd.DataFrame) -> pd.Series:
+    def expected_spend(self, data: pd.DataFrame, *, nonpositive: str = "error") -> pd.Series:
         """Expected mean spend per future transaction given each customer's history.
 
         ``E[Z | x, m] = p (v + x m) / (p x + q - 1)``, a weighted average of the population mean
@@ -210,13 +227,16 @@ class GammaGammaResults(MLEResults):
         ----------
         data : pandas.DataFrame
             Frame with the frequency and monetary columns named at fit time.
+        nonpositive : {"error", "exclude"}
+            Repeat buyers whose mean spend is <= 0: an error, or (``"exclude"``) treated as
+            customers without spend history, i.e. given the population mean.
 
         Returns
         -------
         pandas.Series
             Aligned with ``data.index``; ``inf`` where the expectation does not exist (``q <= 1``).
         """
-        x, m = _spend_columns(data, self.columns["frequency"], self.columns["monetary"])
+        x, m, _ = _spend_columns(data, self.columns["frequency"], self.columns["monetary"], nonpositive)
         p, q, v = self._values
         den = p * x + q - 1
         m = np.where(x > 0, m, 0.0)

@@ -80,7 +80,7 @@ def _per_customer(value, data, name):
 
 def customer_value(purchase_model, spend_model, data: pd.DataFrame, *, horizon: float, time_unit="W",
                    discount_rate: float, margin, step: float = 1.0,
-                   discount_at: str = "midpoint") -> pd.DataFrame:
+                   discount_at: str = "midpoint", nonpositive_spend: str = "error") -> pd.DataFrame:
     """Discounted expected margin of each customer over an explicit horizon.
 
     Parameters
@@ -105,6 +105,9 @@ def customer_value(purchase_model, spend_model, data: pd.DataFrame, *, horizon: 
         Step length in ``time_unit`` for discounting (1 = weekly steps with ``"W"``).
     discount_at : {"midpoint", "end"}
         Where in each step its purchases are discounted.
+    nonpositive_spend : {"error", "exclude"}
+        Passed to ``spend_model.expected_spend``: repeat buyers with a mean spend <= 0 raise an
+        error, or get the population mean spend.
 
     Returns
     -------
@@ -137,7 +140,7 @@ def customer_value(purchase_model, spend_model, data: pd.DataFrame, *, horizon: 
         discounted += (current - previous) * factors[k]
         previous = current
     if hasattr(spend_model, "expected_spend"):
-        spend = spend_model.expected_spend(data).to_numpy()
+        spend = spend_model.expected_spend(data, nonpositive=nonpositive_spend).to_numpy()
     else:
         spend = _per_customer(spend_model, data, "spend_model")
     m = _per_customer(margin, data, "margin")
