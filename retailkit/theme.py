@@ -24,7 +24,7 @@ CHANNEL_COLORS = {
     "search_ads": "#56B4E9",
     "social_ads": "#CC79A7",
     "coupon_subsidy": "#E69F00",
-    "referral": "#0072B2",
+    "referral": "#882255",  # Tol's wine: keeps blue for retention_first
     "offline": "#000000",
     "retention": "#999999",
 }

@@ -260,3 +260,17 @@ def test_compare_churn_scores(sim_log):
 def test_compare_churn_scores_refuses_leaky_training_window(sim_log):
     with pytest.raises(InputError, match="reach past the cutoff"):
         churn.compare_churn_scores(sim_log, cutoff="2024-09-30", horizon_days=60, train_cutoff="2024-09-01")
+
+
+def test_churn_model_ignores_category_levels_without_rows():
+    """A store that never used a channel still carries it as a category level; the model must not
+    build an all-zero dummy for it (that made the design singular)."""
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame({
+        "buys_next": rng.random(n) < 0.4,
+        "recency_days": rng.integers(1, 300, n),
+        "channel": pd.Categorical(rng.choice(["a", "b"], n), categories=["a", "b", "never_used"]),
+    })
+    res = churn.fit_churn_model(frame, "buys_next ~ np.log1p(recency_days) + C(channel)")
+    assert not any("never_used" in name for name in res.params.index)

@@ -164,6 +164,11 @@ def fit_churn_model(frame: pd.DataFrame, formula: str) -> ChurnModelResults:
         raise IdentificationError(f"{func}: the outcome {outcome!r} takes a single value; there is nothing to model.")
     if pdt.is_bool_dtype(frame[outcome].dtype):  # patsy would treat a bool outcome as categorical
         frame = frame.assign(**{outcome: frame[outcome].astype("float64")})
+    # A category level with no rows (e.g. a channel a store never used) would make an all-zero
+    # dummy column and a singular design: levels are taken from the data, not the dtype.
+    unused = {c: frame[c].cat.remove_unused_categories() for c in frame.columns
+              if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    frame = frame.assign(**unused) if unused else frame
     env = patsy.EvalEnvironment.capture(1).with_outer_namespace({"np": np})
     try:
         endog, exog = patsy.dmatrices(formula, frame, eval_env=env, NA_action="drop", return_type="dataframe")
