@@ -215,11 +215,11 @@ def coerce_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
             bad = out[col.name].index[out[col.name].isna()]
             raise SchemaError(f"{name}.{col.name}: missing values at rows {first_rows(bad)}; "
                               "the column may not be null")
-    extra = [c for c in df.columns if c not in spec.names]
-    result = pd.DataFrame(out, index=df.index)
-    for c in extra:
-        result[c] = df[c]
-    return result.reset_index(drop=True)
+    for c in df.columns:  # extra columns are kept, after the schema's
+        if c not in out:
+            out[c] = df[c]
+    # columns whose type already matched are not copied (copy-on-write keeps the caller's frame safe)
+    return pd.DataFrame(out, index=df.index, copy=False).reset_index(drop=True)
 
 
 def _coerce(s: pd.Series, col: Column) -> pd.Series:

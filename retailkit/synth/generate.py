@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from retailkit.data import StoreData
 from retailkit.errors import ScenarioError
@@ -74,6 +75,11 @@ def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None
     stages.update()
     products = _products(sc, r_line)
     lines, returns = _lines_and_returns(sc, cal, world, orders, products, r_line)
+    # the sessions need little of what the stages so far kept: free the rest before the biggest table
+    for k in ("local", "home", "value", "rate", "gross_cents", "disc_cents"):
+        del orders[k]
+    for k in ("acquired", "store", "lam", "p", "nu", "dropout", "rep_customer", "rep_time"):
+        del world[k]
     stages.update()
     sessions = _sessions(sc, cal, world, orders, order_of_first, r_sess)
     stages.update()
@@ -242,16 +248,30 @@ def _programme_tables(sc: Scenario, cal: Calendar, w: dict, draws: list[dict], r
             "loyalty_rollouts": loyalty}
 
 
+def _labels(names, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``names[codes]`` as a text column, taken in Arrow (no Python string object per row)."""
+    return pd.array(pa.array(np.asarray(names, dtype=object), pa.string()).take(codes), dtype="str")
+
+
 def _to_utc_days(cal: Calendar, store: np.ndarray, local: np.ndarray) -> np.ndarray:
     day = np.clip(np.floor(local).astype(np.int64), 0, cal.days)
     return local - cal.utc_offset_days[store, day]
 
 
+_UTC_US = pd.DatetimeTZDtype("us", "UTC")
+
+
 def _timestamps(sc: Scenario, days: np.ndarray) -> pd.DatetimeIndex:
-    # whole seconds, as an order system logs them
-    start = pd.Timestamp(sc.start_date, tz="UTC")
-    seconds = np.rint(days * 86_400.0).astype(np.int64)
-    return pd.DatetimeIndex(start.as_unit("us") + pd.to_timedelta(seconds, unit="s").as_unit("us"))
+    """UTC timestamps from days since the start, in whole seconds (as an order system logs them)."""
+    return _timestamps_from_seconds(sc, np.rint(days * 86_400.0).astype(np.int64))
+
+
+def _timestamps_from_seconds(sc: Scenario, seconds: np.ndarray) -> pd.DatetimeIndex:
+    """UTC timestamps from whole seconds since the start.  ``seconds`` (int64) is reused as the
+    microsecond buffer of the result, so the caller must not use it afterwards."""
+    seconds *= 1_000_000
+    seconds += pd.Timestamp(sc.start_date, tz="UTC").value // 1000  # .value is in nanoseconds
+    return pd.DatetimeIndex(seconds.view("M8[us]"), dtype=_UTC_US)
 
 
 # ------------------------------------------------------------------------ stage 2: orders
@@ -293,7 +313,7 @@ def _orders(sc: Scenario, cal: Calendar, w: dict, rng):
         "customer_id": cust_id,
         "acquired_at": _timestamps(sc, acq_utc),
         "channel": pd.Categorical.from_codes(w["channel"], categories=list(sc.channel_names)),
-        "store_id": np.array([s.store_id for s in sc.stores])[w["store"]],
+        "store_id": _labels([s.store_id for s in sc.stores], w["store"]),
         "true_lambda": w["lam"], "true_p": w["p"], "true_nu": w["nu"],
         "true_dropout_at": _timestamps(sc, np.nan_to_num(dropout_utc)).where(~np.isnan(dropout_utc)),
     }).iloc[cust_sort].reset_index(drop=True)
@@ -346,7 +366,15 @@ def _price_fit(prod: dict) -> np.ndarray:
 
 class _StackedChoice:
     """Draw one product per row from many probability tables at once: the tables' cumulative
-    sums are stacked with integer offsets, so one ``searchsorted`` serves every row."""
+    sums are stacked with integer offsets, so a row of table ``b`` draws ``b + u`` and takes the
+    first position whose stacked cumulative sum reaches it (``searchsorted(side="left")``).
+
+    Instead of a binary search over all tables, a guide table gives for every table and every
+    1/``_GUIDE`` of its range the first position reaching ``b + j/_GUIDE``; a draw starts there
+    and steps forward over the few values left, which gives exactly the positions a global
+    ``searchsorted`` gives (the offsets and cells are exact in floating point)."""
+
+    _GUIDE = 256  # cells per table, a power of two
 
     def __init__(self, weights: np.ndarray):
         blocks, self.n = weights.reshape(-1, weights.shape[-1]).shape
@@ -355,10 +383,21 @@ class _StackedChoice:
         total = cw[:, -1:]
         self.empty = total[:, 0] <= 0
         self.flat = (cw / np.where(total > 0, total, 1) + np.arange(blocks)[:, None]).ravel()
+        m = self._GUIDE
+        marks = (np.arange(blocks)[:, None] + np.arange(m + 1) / m).ravel()
+        self.guide = np.searchsorted(self.flat, marks, side="left")
+        self.stop = np.append(self.flat, np.inf)  # a sentinel ends every walk at the end
 
     def draw(self, rng, block: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self.flat, block + rng.random(len(block)), side="left")
-        return np.minimum(pos, len(self.flat) - 1) % self.n
+        m, size = self._GUIDE, len(self.flat)
+        q = block + rng.random(len(block))
+        # q - block is exact (q lies within [block, block + 1]) and so is its product with m
+        pos = self.guide[block * (m + 1) + ((q - block) * m).astype(np.int64)]
+        rows = np.flatnonzero(self.stop[pos] < q)
+        while len(rows):  # step forward while the stacked cumulative sum is below q
+            pos[rows] += 1
+            rows = rows[self.stop[pos[rows]] < q[rows]]
+        return np.minimum(pos, size - 1) % self.n
 
 
 def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict, rng):
@@ -394,11 +433,22 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     ratio = value[own] / prod["price"][pick]
     fits = np.abs(np.log(ratio / np.maximum(1, np.rint(ratio)))) < 2 * _FIT_SD
     sku[own[fits]] = pick[fits]
-    # one row per (order, sku): merge repeated products within an order
+    # one row per (order, sku): merge repeated products within an order.  Lines are grouped by
+    # order already, so a stable sort (timsort) only has to order the products inside each
+    # order; stability keeps each sum's terms in row order, as np.unique's inverse would.
     pair = line_order.astype(np.int64) * len(prod["price"]) + sku
-    uniq, inv = np.unique(pair, return_inverse=True)
-    value = np.bincount(inv, weights=value)
+    del cust, day, month, vbin, own, pick, ratio, fits
+    sort = np.argsort(pair, kind="stable")
+    pair, value = pair[sort], value[sort]
+    del sort
+    new = np.empty(len(pair), bool)
+    new[:1] = True
+    np.not_equal(pair[1:], pair[:-1], out=new[1:])
+    value = np.bincount(np.cumsum(new) - 1, weights=value)
+    uniq = pair[new]
+    del pair, new
     line_order, sku = uniq // len(prod["price"]), uniq % len(prod["price"])
+    del uniq
     list_price = prod["price"][sku]
     qty = np.maximum(1, np.rint(value / list_price)).astype(np.int64)
     unit_cents = np.maximum(1, np.rint(value / qty * 100)).astype(np.int64)
@@ -407,9 +457,9 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     paid_cents = gross_cents - disc_cents
     sku_names = np.array([f"SKU-{i + 1:05d}" for i in range(len(prod["price"]))])
     lines = pd.DataFrame({
-        "order_id": o["order_id"][line_order], "sku": sku_names[sku], "quantity": qty,
+        "order_id": o["order_id"][line_order], "sku": _labels(sku_names, sku), "quantity": qty,
         "unit_price": unit_cents / 100, "discount_amount": disc_cents / 100, "line_amount": paid_cents / 100,
-    })
+    }, copy=False)
     o["gross_cents"] = np.bincount(line_order, weights=gross_cents, minlength=n_orders)
     o["disc_cents"] = np.bincount(line_order, weights=disc_cents, minlength=n_orders)
     o["sku_names"] = sku_names
@@ -422,7 +472,7 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
         when = o["utc"][line_order[idx]] + 1.0 + rng.gamma(2.0, 4.0, len(idx))
         seen = when < cal.days  # returns after the end of the data are not observed yet
         returns = pd.DataFrame({
-            "order_id": o["order_id"][line_order[idx]][seen], "sku": sku_names[sku[idx]][seen],
+            "order_id": o["order_id"][line_order[idx]][seen], "sku": _labels(sku_names, sku[idx][seen]),
             "quantity": q_back[seen], "refund_amount": refund[seen] / 100,
             "returned_at": _timestamps(sc, when[seen]),
         })
@@ -430,11 +480,11 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
         returns = None
     orders = pd.DataFrame({
         "order_id": o["order_id"], "customer_id": w["customer_id"][o["customer"]],
-        "store_id": np.array([s.store_id for s in sc.stores])[o["store"]],
+        "store_id": _labels([s.store_id for s in sc.stores], o["store"]),
         "ordered_at": _timestamps(sc, o["utc"]),
         "gross_amount": o["gross_cents"] / 100, "discount_amount": o["disc_cents"] / 100,
         "amount": (o["gross_cents"] - o["disc_cents"]) / 100,
-    })
+    }, copy=False)
     o["table"] = orders
     prod["sku_names"] = sku_names
     return lines, returns
@@ -442,6 +492,10 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
 
 # ------------------------------------------------------------------------ stage 4: sessions
 def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarray, rng) -> pd.DataFrame:
+    """Every visit, in order of its start (in whole seconds; ties keep the order drawn).
+
+    Sessions are the biggest table (about 20 per customer), so the intermediate columns are
+    narrow (int8 channel, int32 row numbers and pageviews) and freed as soon as they are used."""
     ch_names = list(sc.channel_names)
     n_ch = len(ch_names)
     store_ch = ch_names.index(sc.store_channel) if sc.store_channel in ch_names else -1
@@ -453,45 +507,109 @@ def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarr
     parts = []
     # (a) visitors who did not convert: anonymous
     anon = (w["visitors"] - w["converted"]).ravel()
-    ch = np.repeat(np.repeat(np.arange(n_ch), cal.days), anon)
-    day = np.repeat(np.tile(np.arange(cal.days), n_ch), anon)
-    tz_store = np.where(ch == store_ch, rng.choice(store_ids, len(ch)), online)
+    ch = np.repeat(np.repeat(np.arange(n_ch, dtype=np.int8), cal.days), anon)
+    day = np.repeat(np.tile(np.arange(cal.days, dtype=np.int32), n_ch), anon)
+    tz_store = rng.choice(store_ids, len(ch)).astype(np.int16)
+    tz_store[ch != store_ch] = online
     # a store west of the online store closes its last day at the online store's midnight, as in
     # simulate_cohort, so no visit is dated after the end in the reporting time zone
-    ahead = np.maximum(0.0, cal.utc_offset_days[online, cal.days] - cal.utc_offset_days[tz_store, cal.days])
-    room = np.minimum(1.0, cal.days - ahead - day)
-    start = _to_utc_days(cal, tz_store, day + draw_time_of_day(rng, cal, len(ch)) * room)
-    pv = 1 + rng.poisson(np.maximum(pv_mean[ch] - 1, 0))
-    parts.append((start, ch, np.full(len(ch), -1), pv, np.full(len(ch), -1)))
+    ahead = np.maximum(0.0, cal.utc_offset_days[online, cal.days] - cal.utc_offset_days[:, cal.days])
+    local = ahead[tz_store]  # -> room = min(1, days - ahead - day), then day + time of day * room
+    np.subtract(cal.days, local, out=local)
+    local -= day
+    np.minimum(local, 1.0, out=local)
+    local *= draw_time_of_day(rng, cal, len(ch))
+    local += day
+    del day
+    start = _to_utc_days(cal, tz_store, local)
+    del local, tz_store
+    # 1 + Poisson(pageviews - 1): rows are grouped by channel, so one draw per channel gives
+    # the same numbers as a draw with a mean per row
+    pv = np.empty(len(ch), np.int32)
+    at = 0
+    for c, count in enumerate(anon.reshape(n_ch, cal.days).sum(axis=1)):
+        pv[at:at + count] = rng.poisson(max(pv_mean[c] - 1, 0), count)
+        at += count
+    pv += 1
+    parts.append((start, ch, np.full(len(ch), -1, np.int32), pv, np.full(len(ch), -1, np.int32)))
+    del start, ch, pv
     # (b) every order has the visit that converted; first orders through the acquisition channel
     cust = o["customer"]
     ch = np.where(o["is_first"], w["channel"][cust], np.where(physical[o["store"]], store_ch, ret_ch))
     start = o["utc"] - rng.exponential(0.25 / 24, len(cust))  # the visit starts minutes before the order
     acq_utc = o["utc"][first_pos][cust]
     start = np.where(o["is_first"], start, np.maximum(start, acq_utc))  # no visit before acquisition
-    pv = 2 + rng.poisson(2 * pv_mean[ch])
-    parts.append((start, ch, cust, pv, np.arange(len(cust))))
+    pv = (2 + rng.poisson(2 * pv_mean[ch])).astype(np.int32)
+    parts.append((start, ch.astype(np.int8), cust.astype(np.int32), pv, np.arange(len(cust), dtype=np.int32)))
+    del start, ch, pv
     # (c) customers browsing online in the week before an online repeat order
     rep_online = ~o["is_first"] & ~physical[o["store"]]
     k = rng.poisson(sc.browse_sessions_per_order, len(cust)) * rep_online
-    idx = np.repeat(np.arange(len(cust)), k)
+    idx = np.repeat(np.arange(len(cust), dtype=np.int32), k)
+    del k, rep_online
     start = np.maximum(o["utc"][idx] - rng.uniform(0, 7, len(idx)), acq_utc[idx])
-    parts.append((start, np.full(len(idx), ret_ch), cust[idx], 1 + rng.poisson(pv_mean[ret_ch], len(idx)),
-                  np.full(len(idx), -1)))
-    start, ch, who, pv, order = (np.concatenate(x) for x in zip(*parts, strict=True))
-    pv = np.where(ch == store_ch, 0, pv)
-    sort = np.argsort(np.maximum(start, 0.0), kind="stable")
-    start, ch, who, pv, order = start[sort], ch[sort], who[sort], pv[sort], order[sort]
-    cid = np.where(who >= 0, w["customer_id"][np.maximum(who, 0)], 0)
-    oid = np.where(order >= 0, o["order_id"][np.maximum(order, 0)], 0)
+    parts.append((start, np.full(len(idx), ret_ch, np.int8), cust[idx].astype(np.int32),
+                  (1 + rng.poisson(pv_mean[ret_ch], len(idx))).astype(np.int32), np.full(len(idx), -1, np.int32)))
+    del start, idx, acq_utc
+    # one column at a time, each part freed as soon as it is copied
+    cols = []
+    for j in range(5):
+        cols.append(np.concatenate([part[j] for part in parts]))
+        parts = [part[:j] + (None,) + part[j + 1:] for part in parts]
+    del parts
+    start, ch, who, pv, order = cols
+    del cols
+    pv[ch == store_ch] = 0
+    # Sort by the start in whole seconds (what the table stores), with the row number in the low
+    # bits: every key is unique, so any sort algorithm gives the same order on every machine,
+    # and rows starting in the same second keep the order in which they were drawn.
+    n = len(start)
+    np.maximum(start, 0.0, out=start)
+    start *= 86_400.0
+    np.rint(start, out=start)
+    key = start.astype(np.int64)
+    del start
+    bits = max(n.bit_length(), 1)
+    if n and int(key.max()).bit_length() + bits > 63:
+        raise ScenarioError("horizon_days: too long to sort the sessions by second")
+    key <<= bits
+    key |= np.arange(n, dtype=np.int64)
+    # The anonymous visits come first, grouped by channel and day: sorting each group leaves
+    # long sorted runs, which timsort ("stable") merges in far fewer steps than a full sort.
+    ends = np.cumsum(anon)
+    for a, b in zip(ends - anon, ends, strict=True):
+        key[a:b].sort()
+    key.sort(kind="stable")
+    row = np.empty(n, np.int32)
+    np.bitwise_and(key, (1 << bits) - 1, out=row, casting="unsafe")
+    key >>= bits
+    # the columns one at a time, each source freed as soon as it is used: the table itself is
+    # most of the memory the generator needs at its peak
+    started_at = _timestamps_from_seconds(sc, key)
+    del key
+    channel = pd.Categorical.from_codes(ch[row], categories=ch_names)
+    del ch
+    pageviews = pv[row].astype(np.int64)
+    del pv
+    who = who[row]
+    anonymous = who < 0
+    customer_id = w["customer_id"][who]
+    del who
+    customer_id[anonymous] = 0
+    order = order[row]
+    del row
+    unconverted = order < 0
+    order_id = o["order_id"][order]
+    del order
+    order_id[unconverted] = 0
     return pd.DataFrame({
-        "session_id": np.arange(1, len(start) + 1),
-        "started_at": _timestamps(sc, np.maximum(start, 0.0)),
-        "channel": pd.Categorical.from_codes(ch, categories=ch_names),
-        "customer_id": pd.arrays.IntegerArray(cid, who < 0),
-        "pageviews": pv.astype(np.int64),
-        "order_id": pd.arrays.IntegerArray(oid, order < 0),
-    })
+        "session_id": np.arange(1, n + 1),
+        "started_at": started_at,
+        "channel": channel,
+        "customer_id": pd.arrays.IntegerArray(customer_id, anonymous),
+        "pageviews": pageviews,
+        "order_id": pd.arrays.IntegerArray(order_id, unconverted),
+    }, copy=False)
 
 
 # ------------------------------------------------------------------------ spend

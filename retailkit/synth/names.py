@@ -5,8 +5,12 @@ Faker's seeded output changes across major versions, which is why its major vers
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from faker import Faker
 
 from retailkit.errors import ScenarioError
@@ -18,6 +22,13 @@ POOL = {"names": 4000, "users": 4000, "cities": 400, "brands": 80, "models": 400
 
 def name_pools(locale: str, seed: int) -> dict[str, np.ndarray]:
     """Pools of names, user names, cities, brands and model codes for ``locale``."""
+    return {k: v.copy() for k, v in _pools(locale, seed).items()}
+
+
+@lru_cache(maxsize=8)
+def _pools(locale: str, seed: int) -> dict[str, np.ndarray]:
+    # Faker takes most of a second for the pools, and the same seed always gives the same pools,
+    # so worlds drawn again with the same seed (tests, notebooks) reuse them; read-only arrays
     try:
         fake = Faker(locale)
     except AttributeError:
@@ -32,12 +43,20 @@ def name_pools(locale: str, seed: int) -> dict[str, np.ndarray]:
         "domains": [fake.free_email_domain() for _ in range(12)],
         "company": [fake.company()],
     }
-    return {k: np.array(v, dtype=object) for k, v in pools.items()}
+    out = {k: np.array(v, dtype=object) for k, v in pools.items()}
+    for v in out.values():
+        v.setflags(write=False)
+    return out
+
+
+def _take(pool: np.ndarray, rng: np.random.Generator, n: int) -> pa.Array:
+    """``n`` draws from ``pool`` with replacement, as an Arrow string array."""
+    return pa.array(pool, pa.string()).take(rng.integers(0, len(pool), n))
 
 
 def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Generator):
     """Build the ``stores`` and ``products`` tables and add names, e-mails and cities to ``customers``."""
-    pools = name_pools(sc.locale, int(rng.integers(2**31)))
+    pools = _pools(sc.locale, int(rng.integers(2**31)))
     n = len(customers)
     company = pools["company"][0]
     cities = rng.choice(pools["cities"], len(sc.stores), replace=False)
@@ -65,15 +84,16 @@ def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Gen
         "list_price": products["price"],
         "launched_on": (start + pd.to_timedelta(products["launch"], unit="D")).as_unit("us"),
     })
-    ids = customers["customer_id"].astype("str")
-    user = pd.Series(pools["users"][rng.integers(0, len(pools["users"]), n)], dtype="str")
-    domain = pd.Series(pools["domains"][rng.integers(0, len(pools["domains"]), n)], dtype="str")
-    names = pd.Series(pools["names"][rng.integers(0, len(pools["names"]), n)], dtype="str")
-    city = pd.Series(pools["cities"][rng.integers(0, len(pools["cities"]), n)], dtype="str")
+    # one Arrow take per column and one join for the e-mails: no Python string per customer
+    user = _take(pools["users"], rng, n)
+    domain = _take(pools["domains"], rng, n)
+    names = _take(pools["names"], rng, n)
+    city = _take(pools["cities"], rng, n)
+    ids = pc.cast(pa.array(customers["customer_id"].to_numpy()), pa.string())
     # the customer id in the address keeps every e-mail unique
-    email = user.str.cat([ids], sep=".").str.cat([domain], sep="@")
-    customers = customers.copy()
-    customers.insert(1, "name", names.to_numpy())
-    customers.insert(2, "email", email.to_numpy())
-    customers.insert(3, "city", city.to_numpy())
-    return stores, customers, product_table
+    email = pc.binary_join_element_wise(user, ".", ids, "@", domain, "")
+    columns = {"customer_id": customers["customer_id"]}
+    columns.update(name=pd.array(names, dtype="str"), email=pd.array(email, dtype="str"),
+                   city=pd.array(city, dtype="str"))
+    columns.update({c: customers[c] for c in customers.columns if c != "customer_id"})
+    return stores, pd.DataFrame(columns, index=customers.index, copy=False), product_table
