@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
+from retailkit._text import Summary
+from retailkit._text import fmt as _fmt
 
 __all__ = ["Summary", "nobs_value", "summary_table"]
-
-
-class Summary:
-    """A statsmodels-style text summary; ``print(summary)`` shows the table."""
-
-    def __init__(self, text: str):
-        self._text = text
-
-    def as_text(self) -> str:
-        """The table as plain text."""
-        return self._text
-
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return self._text
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(self._text)}</pre>"
-
-
-def _fmt(value, width: int = 11) -> str:
-    if isinstance(value, bool | np.bool_):
-        return f"{str(bool(value)):>{width}}"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):>{width}d}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if not np.isfinite(v):
-            return f"{'nan' if np.isnan(v) else v:>{width}}"
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:>{width}.3e}"
-        return f"{v:>{width}.4f}"
-    return f"{value!s:>{width}}"
 
 
 def nobs_value(nobs: float):

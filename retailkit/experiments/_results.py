@@ -7,49 +7,20 @@ them can be reassigned; tables are handed out as copies, so editing one cannot c
 
 from __future__ import annotations
 
-import html
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
+from retailkit._text import Summary
+from retailkit._text import fmt as _fmt
+
 __all__ = ["Frozen", "Summary", "EffectResult", "fmt", "table_lines"]
 
 
-class Summary:
-    """A statsmodels-style text summary; ``print(res.summary())`` shows the table."""
-
-    def __init__(self, text: str):
-        self._text = text
-
-    def as_text(self) -> str:
-        """The summary as plain text."""
-        return self._text
-
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        return self._text
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self._text)}</pre>"
-
-
 def fmt(value, width: int = 11) -> str:
-    """Right-aligned number for a text table (4 decimals, scientific for very large or small)."""
-    if isinstance(value, bool | np.bool_):
-        return f"{str(bool(value)):>{width}}"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):>{width},d}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if not np.isfinite(v):
-            return f"{'nan' if np.isnan(v) else v:>{width}}"
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:>{width}.3e}"
-        return f"{v:>{width}.4f}"
-    return f"{value!s:>{width}}"
+    """Right-aligned number for a text table (whole numbers with thousands separators)."""
+    return _fmt(value, width, thousands=True)
 
 
 def table_lines(frame: pd.DataFrame, columns: dict, label: str, width: int = 78) -> list[str]:
