@@ -145,7 +145,7 @@ class GammaGamma:
     @classmethod
     def loglikeobs(cls, params, data, *, frequency_col="frequency", monetary_col="monetary_value"):
         """Per-customer log-density of the mean spend at ``params`` (NaN for customers with x = 0)."""
-        x, m = _spend_columns(data, frequency_col, monetary_col)
+        x, m, _ = _spend_columns(data, frequency_col, monetary_col)
         p = pd.Series(params)[list(cls.param_names)] if isinstance(params, dict | pd.Series) else params
         with np.errstate(all="ignore"):
             ll = np.where(x > 0, _loglik_terms(np.asarray(p, dtype=float), x, m), np.nan)
