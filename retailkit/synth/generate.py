@@ -72,24 +72,27 @@ def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None
     stages.update()
     customers, orders, order_of_first = _orders(sc, cal, world, r_ord)
     programmes = _programme_tables(sc, cal, world, campaign_draws, r_member)
+    del campaign_draws
     stages.update()
     products = _products(sc, r_line)
     lines, returns = _lines_and_returns(sc, cal, world, orders, products, r_line)
     # the sessions need little of what the stages so far kept: free the rest before the biggest table
-    for k in ("local", "home", "value", "rate", "gross_cents", "disc_cents"):
+    for k in ("local", "value", "rate", "gross_cents", "disc_cents"):
         del orders[k]
     for k in ("acquired", "store", "lam", "p", "nu", "dropout", "rep_customer", "rep_time"):
         del world[k]
     stages.update()
     sessions = _sessions(sc, cal, world, orders, order_of_first, r_sess)
     stages.update()
-    stores, customers, products = namegen.attach_names(sc, customers, products, r_names)
     spend = _spend_table(sc, world)
+    orders = orders["table"]
+    del world, order_of_first  # the last of the stages' arrays, freed before the names are added
+    stores, customers, products = namegen.attach_names(sc, customers, products, r_names)
     stages.update()
     stages.close()
     seed_value = int(seed) if not isinstance(seed, np.random.Generator) else None
     return StoreData(
-        stores=stores, products=products, customers=customers, orders=orders["table"], order_lines=lines,
+        stores=stores, products=products, customers=customers, orders=orders, order_lines=lines,
         returns=returns if returns is not None else empty_table("returns"), sessions=sessions,
         marketing_spend=spend, **programmes, scenario=sc, seed=seed_value,
     )
@@ -250,7 +253,7 @@ def _programme_tables(sc: Scenario, cal: Calendar, w: dict, draws: list[dict], r
 
 def _labels(names, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``names[codes]`` as a text column, taken in Arrow (no Python string object per row)."""
-    return pd.array(pa.array(np.asarray(names, dtype=object), pa.string()).take(codes), dtype="str")
+    return pd.array(pa.array(np.asarray(names, dtype=object), pa.large_string()).take(codes), dtype="str")
 
 
 def _to_utc_days(cal: Calendar, store: np.ndarray, local: np.ndarray) -> np.ndarray:
@@ -267,11 +270,12 @@ def _timestamps(sc: Scenario, days: np.ndarray) -> pd.DatetimeIndex:
 
 
 def _timestamps_from_seconds(sc: Scenario, seconds: np.ndarray) -> pd.DatetimeIndex:
-    """UTC timestamps from whole seconds since the start.  ``seconds`` (int64) is reused as the
-    microsecond buffer of the result, so the caller must not use it afterwards."""
+    """UTC timestamps from whole seconds since the start.  ``seconds`` (int64) becomes the
+    microsecond buffer of the result (integers given with a UTC dtype are taken as epoch values,
+    without a copy), so the caller must not use it afterwards."""
     seconds *= 1_000_000
     seconds += pd.Timestamp(sc.start_date, tz="UTC").value // 1000  # .value is in nanoseconds
-    return pd.DatetimeIndex(seconds.view("M8[us]"), dtype=_UTC_US)
+    return pd.DatetimeIndex(seconds, dtype=_UTC_US, copy=False)
 
 
 # ------------------------------------------------------------------------ stage 2: orders
@@ -301,7 +305,7 @@ def _orders(sc: Scenario, cal: Calendar, w: dict, rng):
     rate = np.where(is_first, np.maximum(first_disc, cal.event_discount[day]), cal.event_discount[day])
     o = {
         "customer": order_cust[order_sort], "local": local[order_sort], "utc": utc[order_sort],
-        "store": placed[order_sort], "home": home[order_sort], "value": value[order_sort],
+        "store": placed[order_sort], "value": value[order_sort],
         "rate": rate[order_sort], "is_first": is_first[order_sort],
     }
     o["order_id"] = np.arange(1, len(order_sort) + 1)
@@ -316,7 +320,7 @@ def _orders(sc: Scenario, cal: Calendar, w: dict, rng):
         "store_id": _labels([s.store_id for s in sc.stores], w["store"]),
         "true_lambda": w["lam"], "true_p": w["p"], "true_nu": w["nu"],
         "true_dropout_at": _timestamps(sc, np.nan_to_num(dropout_utc)).where(~np.isnan(dropout_utc)),
-    }).iloc[cust_sort].reset_index(drop=True)
+    }, copy=False).iloc[cust_sort].reset_index(drop=True)
     w["customer_id"] = cust_id
     return customers, o, first_pos
 
@@ -408,6 +412,7 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     share = rng.standard_exponential(len(line_order))
     share /= np.bincount(line_order, weights=share)[line_order]
     value = o["value"][line_order] * share
+    del share
     # A line comes from the customer's favourite category with some probability, else from the
     # whole catalogue (categories weighted by their share of demand); within that, products are
     # drawn by popularity in the order's month and by how well their price fits the line's value.
@@ -416,9 +421,9 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     in_cat = np.bincount(prod["category"], weights=pop)
     fav = np.minimum(np.searchsorted(np.cumsum(mix) / mix.sum(), rng.random(len(w["acquired"])), side="right"),
                      len(cats) - 1)
-    cust = o["customer"][line_order]
     day = np.clip(np.floor(o["local"][line_order]).astype(np.int64), 0, cal.days - 1)
     month = cal.month_index[day]
+    del day
     vbin = np.clip(np.searchsorted(_VALUE_EDGES, value) - 1, 0, len(_VALUE_EDGES) - 2)
     avail = _availability(sc, cal, prod)  # (months, products)
     fit = _price_fit(prod)  # (bins, products)
@@ -428,7 +433,8 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     own = np.flatnonzero(rng.random(len(line_order)) < sc.catalogue.favourite_share)
     onehot = prod["category"][None, :] == np.arange(n_cat)[:, None]  # (categories, products)
     favourite = _StackedChoice(avail[:, None, None, :] * onehot[None, :, None, :] * fit[None, None, :, :])
-    pick = favourite.draw(rng, (month[own] * n_cat + fav[cust[own]]) * n_bins + vbin[own])
+    pick = favourite.draw(rng, (month[own] * n_cat + fav[o["customer"][line_order[own]]]) * n_bins + vbin[own])
+    del month, vbin
     # keep the favourite's product only where its price fits (a cheap line is not an electronics order)
     ratio = value[own] / prod["price"][pick]
     fits = np.abs(np.log(ratio / np.maximum(1, np.rint(ratio)))) < 2 * _FIT_SD
@@ -437,7 +443,7 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     # order already, so a stable sort (timsort) only has to order the products inside each
     # order; stability keeps each sum's terms in row order, as np.unique's inverse would.
     pair = line_order.astype(np.int64) * len(prod["price"]) + sku
-    del cust, day, month, vbin, own, pick, ratio, fits
+    del own, pick, ratio, fits
     sort = np.argsort(pair, kind="stable")
     pair, value = pair[sort], value[sort]
     del sort
@@ -449,19 +455,31 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
     del pair, new
     line_order, sku = uniq // len(prod["price"]), uniq % len(prod["price"])
     del uniq
-    list_price = prod["price"][sku]
-    qty = np.maximum(1, np.rint(value / list_price)).astype(np.int64)
-    unit_cents = np.maximum(1, np.rint(value / qty * 100)).astype(np.int64)
+    # units and cents, in place where the values allow it: the order lines are the second
+    # biggest table, and every temporary of their length is worth freeing early
+    qty = value / prod["price"][sku]
+    np.rint(qty, out=qty)
+    qty = np.maximum(1, qty).astype(np.int64)
+    value /= qty
+    value *= 100
+    np.rint(value, out=value)
+    unit_cents = np.maximum(1, value).astype(np.int64)
+    del value
     gross_cents = unit_cents * qty
-    disc_cents = np.rint(gross_cents * o["rate"][line_order]).astype(np.int64)
+    disc_cents = gross_cents * o["rate"][line_order]
+    np.rint(disc_cents, out=disc_cents)
+    disc_cents = disc_cents.astype(np.int64)
     paid_cents = gross_cents - disc_cents
     sku_names = np.array([f"SKU-{i + 1:05d}" for i in range(len(prod["price"]))])
     lines = pd.DataFrame({
         "order_id": o["order_id"][line_order], "sku": _labels(sku_names, sku), "quantity": qty,
         "unit_price": unit_cents / 100, "discount_amount": disc_cents / 100, "line_amount": paid_cents / 100,
     }, copy=False)
+    del unit_cents
     o["gross_cents"] = np.bincount(line_order, weights=gross_cents, minlength=n_orders)
+    del gross_cents
     o["disc_cents"] = np.bincount(line_order, weights=disc_cents, minlength=n_orders)
+    del disc_cents
     o["sku_names"] = sku_names
     if sc.returns:
         rate = np.array([c.return_rate for c in cats])[prod["category"][sku]]
@@ -478,6 +496,7 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
         })
     else:
         returns = None
+    del line_order, sku, qty, paid_cents
     orders = pd.DataFrame({
         "order_id": o["order_id"], "customer_id": w["customer_id"][o["customer"]],
         "store_id": _labels([s.store_id for s in sc.stores], o["store"]),

@@ -49,9 +49,12 @@ def _pools(locale: str, seed: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _take(pool: np.ndarray, rng: np.random.Generator, n: int) -> pa.Array:
-    """``n`` draws from ``pool`` with replacement, as an Arrow string array."""
-    return pa.array(pool, pa.string()).take(rng.integers(0, len(pool), n))
+_TEXT = pa.large_string()  # what pandas' "str" columns hold, so no conversion is needed
+
+
+def _take(pool: np.ndarray, codes: np.ndarray) -> pa.Array:
+    """``pool[codes]`` as an Arrow string array."""
+    return pa.array(pool, _TEXT).take(codes)
 
 
 def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Generator):
@@ -85,15 +88,15 @@ def attach_names(sc, customers: pd.DataFrame, products: dict, rng: np.random.Gen
         "launched_on": (start + pd.to_timedelta(products["launch"], unit="D")).as_unit("us"),
     })
     # one Arrow take per column and one join for the e-mails: no Python string per customer
-    user = _take(pools["users"], rng, n)
-    domain = _take(pools["domains"], rng, n)
-    names = _take(pools["names"], rng, n)
-    city = _take(pools["cities"], rng, n)
-    ids = pc.cast(pa.array(customers["customer_id"].to_numpy()), pa.string())
+    user, domain, names, city = (rng.integers(0, len(pools[k]), n) for k in ("users", "domains", "names", "cities"))
+    ids = pc.cast(pa.array(customers["customer_id"].to_numpy()), _TEXT)
     # the customer id in the address keeps every e-mail unique
-    email = pc.binary_join_element_wise(user, ".", ids, "@", domain, "")
+    dot, at, nothing = (pa.scalar(x, _TEXT) for x in (".", "@", ""))
+    email = pc.binary_join_element_wise(_take(pools["users"], user), dot, ids, at, _take(pools["domains"], domain),
+                                        nothing)
+    del user, domain, ids
     columns = {"customer_id": customers["customer_id"]}
-    columns.update(name=pd.array(names, dtype="str"), email=pd.array(email, dtype="str"),
-                   city=pd.array(city, dtype="str"))
+    columns.update(name=pd.array(_take(pools["names"], names), dtype="str"), email=pd.array(email, dtype="str"),
+                   city=pd.array(_take(pools["cities"], city), dtype="str"))
     columns.update({c: customers[c] for c in customers.columns if c != "customer_id"})
     return stores, pd.DataFrame(columns, index=customers.index, copy=False), product_table

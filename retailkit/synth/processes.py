@@ -88,12 +88,30 @@ def calendar(sc: Scenario) -> Calendar:
     )
 
 
+_HOUR_CELLS = 4096  # a power of two: u * _HOUR_CELLS is exact
+
+
 def draw_time_of_day(rng: np.random.Generator, cal: Calendar, n: int) -> np.ndarray:
     """Fractions of a day drawn from the scenario's hour-of-day profile."""
     if cal.uniform_hours:
         return rng.random(n)
-    hour = np.searchsorted(cal.hour_cdf, rng.random(n), side="right")
-    return (np.minimum(hour, 23) + rng.random(n)) / 24.0
+    u = rng.random(n)
+    # hour = searchsorted(hour_cdf, u, side="right"), looked up by the cell of u: all but the
+    # few cells holding a step of the cdf give the hour directly; those are searched
+    edges = np.arange(_HOUR_CELLS + 1) / _HOUR_CELLS
+    first = np.searchsorted(cal.hour_cdf, edges[:-1], side="right").astype(np.int8)  # 0..24
+    sure = first == np.searchsorted(cal.hour_cdf, edges[1:], side="left")
+    cell = (u * _HOUR_CELLS).astype(np.int16)
+    hour = first[cell]
+    unsure = np.flatnonzero(~sure[cell])
+    del cell
+    hour[unsure] = np.searchsorted(cal.hour_cdf, u[unsure], side="right")
+    del u, unsure
+    np.minimum(hour, 23, out=hour)
+    out = rng.random(n)
+    out += hour
+    out /= 24.0
+    return out
 
 
 def segment_starts(lengths: np.ndarray) -> np.ndarray:
@@ -199,7 +217,7 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
         dropout = np.where(dead, last, np.inf)
     if cal.loyalty_max > 1.0:
         # the programme's extra purchases, only while alive; they never trigger a drop-out
-        idx = np.flatnonzero(np.any(cal.loyalty[store] > 1.0, axis=1))
+        idx = np.flatnonzero(np.any(cal.loyalty > 1.0, axis=1)[store])  # customers of stores that run it
         bound = cal.season_max * (cal.loyalty_max - 1.0)
         stop = np.minimum(end[idx], dropout[idx])
         row, te = _event_times(rng, lam[idx] * bound, acquired[idx], stop)
