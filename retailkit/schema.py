@@ -87,16 +87,18 @@ TABLES: dict[str, Table] = {
               "One row per customer ever acquired. A customer is acquired by their first order. "
               "Columns starting with true_ are the world's ground truth, unknown in real data.", (
             C("customer_id", "id", "", "customer identifier"),
-            C("name", "str", "", "customer name (synthetic)"),
-            C("email", "str", "", "e-mail address (synthetic, unique)"),
-            C("city", "str", "", "home city (synthetic)"),
+            C("name", "str", "", "customer name (synthetic; optional in your own data)", nullable=True),
+            C("email", "str", "", "e-mail address (synthetic, unique; optional in your own data)", nullable=True),
+            C("city", "str", "", "home city (synthetic; optional in your own data)", nullable=True),
             C("acquired_at", "ts", "UTC", "time of the first order"),
             C("channel", "category", "", "acquisition channel: the channel of the session that converted"),
             C("store_id", "str", "", "home store: 'online', or the physical store that acquired them"),
-            C("true_lambda", "float", "purchases/week", "purchase rate while alive (before seasonality)", truth=True),
-            C("true_p", "float", "probability", "probability of dropping out after each repeat purchase", truth=True),
+            C("true_lambda", "float", "purchases/week", "purchase rate while alive (before seasonality)",
+              nullable=True, truth=True),
+            C("true_p", "float", "probability", "probability of dropping out after each repeat purchase",
+              nullable=True, truth=True),
             C("true_nu", "float", "1/currency", "Gamma-Gamma spend rate: order values are Gamma(p, rate=true_nu)",
-              truth=True),
+              nullable=True, truth=True),
             C("true_dropout_at", "ts", "UTC", "when the customer dropped out (null: still alive at the end)",
               nullable=True, truth=True),
         )),
@@ -198,6 +200,11 @@ def coerce_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     spec = table_spec(name)
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    # Optional columns (ground truth, which real data never has, and other nullable ones) may be
+    # absent: they are added empty.  Required ones must be there.
+    optional = [c.name for c in spec.columns if (c.truth or c.nullable) and c.name not in df.columns]
+    if optional:
+        df = df.assign(**{name: pd.Series(pd.NA, index=df.index, dtype="object") for name in optional})
     missing = [c for c in spec.names if c not in df.columns]
     if missing:
         raise SchemaError(

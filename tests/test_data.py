@@ -82,3 +82,15 @@ def test_load_sample_says_how_to_make_missing_data(tmp_path, monkeypatch):
     monkeypatch.setenv("RETAILKIT_DATA", str(tmp_path))
     with pytest.raises(rk.RetailkitError, match="Run `make data`"):
         rk.load_sample("textbook")
+
+
+def test_own_customers_without_truth_or_names():
+    """Real data has no ground truth and may have no names: those columns are optional and come in
+    empty; a required column is still named when it is missing."""
+    customers = pd.DataFrame({"customer_id": [1, 2], "acquired_at": ["2024-01-01T10:00Z", "2024-02-01T09:00Z"],
+                              "channel": ["web", "shop"], "store_id": ["web", "web"]})
+    s = rk.StoreData(customers=customers)
+    assert s.customers["true_lambda"].isna().all() and s.customers["name"].isna().all()
+    assert list(s.customers.columns) == TABLES["customers"].names
+    with pytest.raises(rk.SchemaError, match=r"customers: missing column\(s\) \['acquired_at'\]"):
+        rk.StoreData(customers=customers.drop(columns="acquired_at"))
