@@ -146,7 +146,8 @@ _LOYALTY = Loyalty(
     )),
 )
 
-_RETENTION_RESPONSE = dict(max_dropout_reduction=0.9, max_rate_uplift=0.3, half_effect_spend=500.0)
+# The programme takes a year to build: customers acquired in its first months get less of it.
+_RETENTION_RESPONSE = dict(max_dropout_reduction=0.9, max_rate_uplift=0.8, half_effect_spend=500.0, ramp_months=12.0)
 
 
 def traffic_first() -> Scenario:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from retailkit.errors import ScenarioError
 
 __all__ = [
@@ -312,20 +314,26 @@ class Seasonality(_Checked):
 @dataclass(frozen=True)
 class Retention(_Checked):
     """Money spent on keeping customers (service, loyalty).  Its effect saturates with spend:
-    with ``f = daily_spend / (daily_spend + half_effect_spend)``, every customer's drop-out
-    probability is multiplied by ``1 - max_dropout_reduction * f`` and purchase rate by
-    ``1 + max_rate_uplift * f``."""
+    with ``f = daily_spend / (daily_spend + half_effect_spend)``, a customer's drop-out
+    probability is multiplied by ``1 - max_dropout_reduction * f * s`` and purchase rate by
+    ``1 + max_rate_uplift * f * s``.  ``s`` is the programme's strength when the customer is
+    acquired: it is built up over ``ramp_months`` from the start (``s`` grows linearly from 0 to
+    1) and shapes how each customer is served from their first order on, so every customer keeps
+    constant BG/NBD parameters (their ``true_lambda`` and ``true_p``).  ``ramp_months=0`` means the
+    programme works at full strength from the first day."""
 
     daily_spend: float = 0.0
     max_dropout_reduction: float = 0.0
     max_rate_uplift: float = 0.0
     half_effect_spend: float = 1.0
+    ramp_months: float = 0.0
 
     def _check(self):
         _non_negative(self, "daily_spend")
         _half_open_unit(self, "max_dropout_reduction")
         _non_negative(self, "max_rate_uplift")
         _positive(self, "half_effect_spend")
+        _non_negative(self, "ramp_months")
 
     @property
     def effect_share(self) -> float:
@@ -333,11 +341,21 @@ class Retention(_Checked):
 
     @property
     def dropout_multiplier(self) -> float:
+        """Drop-out multiplier at full strength (customers acquired after the ramp)."""
         return 1.0 - self.max_dropout_reduction * self.effect_share
 
     @property
     def rate_multiplier(self) -> float:
+        """Purchase-rate multiplier at full strength (customers acquired after the ramp)."""
         return 1.0 + self.max_rate_uplift * self.effect_share
+
+    def strength(self, days_since_start):
+        """The programme's strength (0..1) for customers acquired the given number of days after
+        the start; a scalar or an array."""
+        d = np.asarray(days_since_start, dtype=float)
+        if self.ramp_months == 0:
+            return np.ones_like(d)
+        return np.clip(d / (self.ramp_months * 365.25 / 12), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
