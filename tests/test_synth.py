@@ -178,32 +178,28 @@ def test_retention_programme_strength_follows_acquisition_date():
     purchase rate uses the Gamma mean r / alpha."""
     store = rk.generate("retention_first", seed=11, n_customers=8_000, progress=False)
     sc, c = store.scenario, store.customers
-    zones = store.stores.set_index("store_id")["timezone"].astype(str)
-    start = pd.Timestamp(sc.start_date)
-    local_day = pd.Series(np.nan, index=c.index)
-    for store_id, zone in zones.items():  # the simulation's clock: days since the start, home-store time
-        mine = (c["store_id"].astype(str) == store_id).to_numpy()
-        local = c.loc[mine, "acquired_at"].dt.tz_convert(zone).dt.tz_localize(None)
-        local_day[mine] = np.floor((local - start).dt.total_seconds() / 86400)
     ret = sc.retention
-    effect = ret.effect_share * ret.strength(local_day.to_numpy())
+    truth = rk.synth.retention_effect(store)
+    assert truth.index.equals(pd.Index(c["customer_id"]))
+    local_day = truth["acquired_day"]
+    effect = ret.effect_share * truth["strength"].to_numpy()
     assert effect.min() < 0.1 * ret.effect_share and effect.max() == pytest.approx(ret.effect_share)
     channel = c["channel"].astype(str)
     a = channel.map({ch.name: ch.purchase.a for ch in sc.channels}).to_numpy()
     b = channel.map({ch.name: ch.purchase.b for ch in sc.channels}).to_numpy()
     r = channel.map({ch.name: ch.purchase.r for ch in sc.channels}).to_numpy()
     alpha = channel.map({ch.name: ch.purchase.alpha for ch in sc.channels}).to_numpy()
-    p_base = c["true_p"].to_numpy() / (1 - ret.max_dropout_reduction * effect)
+    p_base = c["true_p"].to_numpy() / truth["dropout_multiplier"].to_numpy()
     u = p_base / (a / (a + b))  # mean 1, variance b / (a (a + b + 1))
     z_p = (u.mean() - 1) / np.sqrt((b / (a * (a + b + 1))).mean() / len(u))
     assert abs(z_p) < 4, z_p
-    lam_base = c["true_lambda"].to_numpy() / (1 + ret.max_rate_uplift * effect)
+    lam_base = c["true_lambda"].to_numpy() / truth["rate_multiplier"].to_numpy()
     v = lam_base / (r / alpha)  # mean 1, variance 1 / r
     z_lam = (v.mean() - 1) / np.sqrt((1 / r).mean() / len(v))
     assert abs(z_lam) < 4, z_lam
     # and the ramp shows in the data: customers of the first quarter drop out more often than
     # customers acquired after the programme was built
-    early, late = local_day < 91, local_day >= 366
+    early, late = (local_day < 91).to_numpy(), (local_day >= 366).to_numpy()
     assert c.loc[early, "true_p"].mean() > 1.5 * c.loc[late, "true_p"].mean()
 
 

@@ -18,10 +18,12 @@ from retailkit.synth.scenario import (
     Seasonality,
     Store,
 )
+from retailkit.synth.truth import retention_effect
 
 __all__ = [
     "generate",
     "expected_customers",
+    "retention_effect",
     "Scenario",
     "BGNBD",
     "GammaGammaSpend",
