@@ -136,10 +136,10 @@ def generate_naive(scenario: Scenario | str = "traffic_first", *, n_customers: i
         else:
             home = online_id
         acquired_at = fake.date_time_between(start_date=start, end_date=end, tzinfo=UTC)
-        # the retention programme's strength when this customer was acquired
-        effect = ret.effect_share * float(ret.strength((acquired_at - start).total_seconds() / 86400))
-        lam = rng.gamma(ch.purchase.r, 1.0 / ch.purchase.alpha) * (1 + ret.max_rate_uplift * effect)  # per week
-        p = min(rng.beta(ch.purchase.a, ch.purchase.b) * (1 - ret.max_dropout_reduction * effect), 1.0)
+        # the retention programme as strong as it was when this customer was acquired
+        day = (acquired_at - start).days
+        lam = rng.gamma(ch.purchase.r, 1.0 / ch.purchase.alpha) * float(ret.rate_multiplier_at(day))  # per week
+        p = min(rng.beta(ch.purchase.a, ch.purchase.b) * float(ret.dropout_multiplier_at(day)), 1.0)
         nu = rng.gamma(ch.spend.q, 1.0 / ch.spend.gamma)
         favourite = rnd.choices(cat_names, cum_weights=cat_pop_cum)[0]
 

@@ -183,10 +183,9 @@ def simulate_cohort(rng, cal: Calendar, sc: Scenario, acquired, channel, store) 
     b = np.array([c.purchase.b for c in sc.channels])[channel]
     q = np.array([c.spend.q for c in sc.channels])[channel]
     gam = np.array([c.spend.gamma for c in sc.channels])[channel]
-    # the retention programme's strength when each customer was acquired (1 without a ramp)
-    effect = ret.effect_share * ret.strength(np.floor(acquired))
-    lam = rng.gamma(r, 1.0 / alpha) * (1.0 + ret.max_rate_uplift * effect)
-    p = np.clip(rng.beta(a, b) * (1.0 - ret.max_dropout_reduction * effect), 1e-12, 1.0)
+    # the retention programme as strong as it was when each customer was acquired
+    lam = rng.gamma(r, 1.0 / alpha) * ret.rate_multiplier_at(np.floor(acquired))
+    p = np.clip(rng.beta(a, b) * ret.dropout_multiplier_at(np.floor(acquired)), 1e-12, 1.0)
     nu = rng.gamma(q, 1.0 / gam)
     lives = rng.geometric(p)  # the repeat purchase after which each customer drops out
     horizon = cal.days

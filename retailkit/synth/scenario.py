@@ -349,6 +349,14 @@ class Retention(_Checked):
         """Purchase-rate multiplier at full strength (customers acquired after the ramp)."""
         return 1.0 + self.max_rate_uplift * self.effect_share
 
+    def rate_multiplier_at(self, days_since_start):
+        """Purchase-rate multiplier of customers acquired the given number of days after the start."""
+        return 1.0 + self.max_rate_uplift * (self.effect_share * self.strength(days_since_start))
+
+    def dropout_multiplier_at(self, days_since_start):
+        """Drop-out multiplier of customers acquired the given number of days after the start."""
+        return 1.0 - self.max_dropout_reduction * (self.effect_share * self.strength(days_since_start))
+
     def strength(self, days_since_start):
         """The programme's strength (0..1) for customers acquired the given number of days after
         the start; a scalar or an array."""

@@ -30,11 +30,9 @@ def retention_effect(store) -> pd.DataFrame:
             local = c.loc[mine, "acquired_at"].dt.tz_convert(zone).dt.tz_localize(None)
             day[mine] = np.floor((local - start).dt.total_seconds().to_numpy() / 86400)
     ret = sc.retention
-    strength = ret.strength(day)
-    effect = ret.effect_share * strength
     return pd.DataFrame({
         "acquired_day": day.astype(np.int64),
-        "strength": strength,
-        "dropout_multiplier": 1.0 - ret.max_dropout_reduction * effect,
-        "rate_multiplier": 1.0 + ret.max_rate_uplift * effect,
+        "strength": ret.strength(day),
+        "dropout_multiplier": ret.dropout_multiplier_at(day),
+        "rate_multiplier": ret.rate_multiplier_at(day),
     }, index=pd.Index(c["customer_id"].to_numpy(), name="customer_id"))
