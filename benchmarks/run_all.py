@@ -91,7 +91,8 @@ def _git_commit() -> str | None:
         return None
     if out.returncode != 0:
         return None
-    return out.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+    changed = [line for line in dirty.stdout.splitlines() if not line.endswith(str(RESULTS.relative_to(ROOT)))]
+    return out.stdout.strip() + (" (with uncommitted changes)" if changed else "")
 
 
 def machine_header() -> str:
@@ -125,7 +126,7 @@ def machine_header() -> str:
     ]
     commit = _git_commit()
     if commit:
-        lines.append(f"| retailkit commit | {commit} |")
+        lines.append(f"| retailkit commit (latest run) | {commit}; each section's last line names its own commit |")
     lines.append("")
     return "\n".join(lines)
 
@@ -164,7 +165,9 @@ def section(script: Path, extra: list[str], code: int, stdout: str, seconds: flo
     lines = [f"<!-- bench: {script.name} -->", body, ""]
     if code != 0:
         lines += [f"**FAILED** (exit code {code}): the output above is incomplete.", ""]
-    lines += [f"_`{cmd}`: {when}, {seconds:.0f} s._", "", f"<!-- /bench: {script.name} -->", ""]
+    commit = _git_commit()
+    at = f", retailkit commit {commit}" if commit else ""
+    lines += [f"_`{cmd}`: {when}, {seconds:.0f} s{at}._", "", f"<!-- /bench: {script.name} -->", ""]
     return "\n".join(lines)
 
 
