@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from retailkit._immutable import Immutable
 from retailkit.clv._summary import Summary, nobs_value, summary_table
 
 __all__ = ["MLEResults", "ModelWarning", "Summary", "maximize"]
@@ -201,7 +202,7 @@ def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3
                    message=message)
 
 
-class MLEResults:
+class MLEResults(Immutable):
     """Immutable results of a maximum-likelihood fit (base class of every model's results).
 
     Attributes
@@ -225,21 +226,12 @@ class MLEResults:
 
     def __init__(self, optimum: Optimum, *, names=None, nobs, n_patterns, columns, info=()):
         names = self.param_names if names is None else names
-        values = np.array(optimum.params, dtype=float)
-        cov = np.array(optimum.cov, dtype=float)
-        values.setflags(write=False)
-        cov.setflags(write=False)
-        object.__setattr__(self, "_names", tuple(names))
-        object.__setattr__(self, "_values", values)
-        object.__setattr__(self, "_cov", cov)
-        object.__setattr__(self, "llf", float(optimum.llf))
-        object.__setattr__(self, "nobs", float(nobs))
-        object.__setattr__(self, "n_patterns", int(n_patterns))
-        object.__setattr__(self, "converged", bool(optimum.converged))
-        object.__setattr__(self, "n_iter", int(optimum.n_iter))
-        object.__setattr__(self, "message", optimum.message)
-        object.__setattr__(self, "columns", dict(columns))
-        object.__setattr__(self, "_info", tuple(info))
+        self._freeze(
+            _names=tuple(names), _values=np.array(optimum.params, dtype=float),
+            _cov=np.array(optimum.cov, dtype=float), llf=float(optimum.llf), nobs=float(nobs),
+            n_patterns=int(n_patterns), converged=bool(optimum.converged), n_iter=int(optimum.n_iter),
+            message=optimum.message, columns=dict(columns), _info=tuple(info),
+        )
 
     @classmethod
     def from_params(cls, params, **columns):
@@ -279,12 +271,6 @@ class MLEResults:
     @classmethod
     def _from_optimum(cls, opt, columns):
         return cls(opt, nobs=0.0, n_patterns=0, columns=columns)
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is immutable; fit again to change it.")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"{type(self).__name__} is immutable.")
 
     # -- estimates -------------------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ import pandas as pd
 import patsy
 from scipy import stats
 
+from retailkit._immutable import Immutable
 from retailkit._logs import RowsLeftOutWarning
 from retailkit.errors import IdentificationError, InputError, first_rows
 from retailkit.survival._checks import check_frame, durations, events
@@ -303,7 +304,7 @@ def _fit(data, formula, duration_col, event_col, ties, engine, env) -> CoxPHResu
     )
 
 
-class CoxPHResults:
+class CoxPHResults(Immutable):
     """Immutable results of :meth:`CoxPH.fit`, in statsmodels' vocabulary.
 
     Attributes
@@ -343,16 +344,7 @@ class CoxPHResults:
             _bt=np.array(baseline_times, dtype=float), _bh=np.array(baseline_cumhaz, dtype=float),
             max_time=float(max_time), rows_left_out=dict(rows_left_out), statsmodels_results=statsmodels_results,
         )
-        for key, val in values.items():
-            if isinstance(val, np.ndarray):
-                val.setflags(write=False)
-            object.__setattr__(self, key, val)
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is immutable; fit again to change it.")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"{type(self).__name__} is immutable.")
+        self._freeze(**values)
 
     # -- estimates -----------------------------------------------------------------------------
     @property
