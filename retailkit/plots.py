@@ -243,7 +243,7 @@ def payback_curves(values: pd.DataFrame, costs: pd.DataFrame | None = None, *, a
 
 
 # ------------------------------------------------------------------------ model validation (retailkit.clv)
-def holdout_comparison(comparison: pd.DataFrame, *, ax=None, title: str | None = None, unit: str = "weeks"):
+def holdout_comparison(comparison: pd.DataFrame, *, ax=None, title: str | None = None):
     """Actual vs predicted holdout purchases per customer, by purchases in the calibration period
     (from :func:`retailkit.clv.holdout_comparison`)."""
     _need(comparison, ["label", "actual", "predicted", "n_customers"], "holdout_comparison")
