@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from retailkit.errors import InputError, SchemaError, first_rows
+from retailkit.errors import InputError, SchemaError, first_rows, offending
 
 __all__ = [
     "TIME_UNIT_DAYS",
@@ -96,17 +96,6 @@ def require_columns(df: pd.DataFrame, columns: dict, func: str, table: str = "tr
         )
 
 
-def _plain(x):
-    return x.item() if isinstance(x, np.generic) else x
-
-
-def _offending(index: pd.Index, values, mask: np.ndarray, n: int = 5) -> str:
-    rows = np.flatnonzero(mask)[:n]
-    pairs = ", ".join(f"{_plain(index[i])!r}: {_plain(values[i])!r}" for i in rows)
-    more = int(mask.sum()) - len(rows)
-    return "{" + pairs + (f", ... and {more} more" if more > 0 else "") + "}"
-
-
 def _customer_codes(s: pd.Series, func: str, table: str) -> tuple[np.ndarray, pd.Index]:
     missing = s.isna().to_numpy()
     if missing.any():
@@ -152,7 +141,7 @@ def _to_days(s: pd.Series, func: str, table: str) -> tuple[np.ndarray, object]:
         if bad.any():
             raise SchemaError(
                 f"{func}: {table} column {col!r} has {bad.sum():,} unparseable dates "
-                f"{_offending(s.index, s.to_numpy(), bad)}. Fix them, or parse the column yourself with "
+                f"{offending(s.index, s.to_numpy(), bad)}. Fix them, or parse the column yourself with "
                 f"pd.to_datetime(df[{col!r}], format=...) (all values must share one format)."
             )
         s = parsed
@@ -184,12 +173,12 @@ def _amounts(s: pd.Series, func: str, table: str) -> np.ndarray:
     if bad.any():
         raise InputError(
             f"{func}: {table} column {col!r} has {bad.sum():,} missing or infinite amounts "
-            f"{_offending(s.index, vals, bad)}. Drop or fill them first."
+            f"{offending(s.index, vals, bad)}. Drop or fill them first."
         )
     neg = vals < 0
     if neg.any():
         raise InputError(
-            f"{func}: {table} column {col!r} has {neg.sum():,} negative amounts {_offending(s.index, vals, neg)}. "
+            f"{func}: {table} column {col!r} has {neg.sum():,} negative amounts {offending(s.index, vals, neg)}. "
             "A transaction log holds purchases; net refunds into the order they refund "
             "(rk.transactions(store, net_returns=True) does) instead of logging them as negative rows."
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = [
     "RetailkitError",
     "ScenarioError",
@@ -42,3 +44,16 @@ def first_rows(index, n: int = 5) -> str:
     more = len(index) - len(labels)
     text = ", ".join(repr(x) for x in labels)
     return text + (f" (and {more} more)" if more > 0 else "")
+
+
+def plain(x):
+    """A numpy scalar as the Python value it holds (so messages show 3, not np.int64(3))."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def offending(index, values, mask, n: int = 5) -> str:
+    """``{row: value, ...}`` for the first ``n`` rows where ``mask`` is true, for an error message."""
+    rows = np.flatnonzero(mask)[:n]
+    pairs = ", ".join(f"{plain(index[i])!r}: {plain(values[i])!r}" for i in rows)
+    more = int(np.sum(mask)) - len(rows)
+    return "{" + pairs + (f", ... and {more:,} more" if more > 0 else "") + "}"

@@ -11,21 +11,9 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from retailkit._logs import require_columns
-from retailkit.errors import InputError
+from retailkit.errors import InputError, offending, plain
 
-__all__ = ["check_frame", "durations", "events", "group_codes", "offending", "as_list"]
-
-
-def _plain(x):
-    return x.item() if isinstance(x, np.generic) else x
-
-
-def offending(index: pd.Index, values, mask: np.ndarray, n: int = 5) -> str:
-    """``{row: value, ...}`` for the first ``n`` rows where ``mask`` is true."""
-    rows = np.flatnonzero(mask)[:n]
-    pairs = ", ".join(f"{_plain(index[i])!r}: {_plain(values[i])!r}" for i in rows)
-    more = int(np.sum(mask)) - len(rows)
-    return "{" + pairs + (f", ... and {more:,} more" if more > 0 else "") + "}"
+__all__ = ["check_frame", "durations", "events", "group_codes", "as_list"]
 
 
 def as_list(by) -> list:
@@ -126,4 +114,4 @@ def group_codes(data: pd.DataFrame, by: list, func: str) -> tuple[np.ndarray, pd
 def group_name(labels: pd.DataFrame, i: int) -> str:
     """A readable name of group ``i`` (``channel='organic'`` or ``'organic'``)."""
     row = labels.iloc[i]
-    return ", ".join(f"{c}={_plain(v)!r}" for c, v in row.items())
+    return ", ".join(f"{c}={plain(v)!r}" for c, v in row.items())

@@ -17,8 +17,8 @@ from retailkit._logs import (
     unique_pairs,
     unit_days,
 )
-from retailkit.errors import InputError, SchemaError, first_rows
-from retailkit.survival._checks import as_list, offending
+from retailkit.errors import InputError, SchemaError, first_rows, offending
+from retailkit.survival._checks import as_list
 
 __all__ = ["time_to_second_purchase", "membership_lifetimes"]
 
