@@ -185,6 +185,21 @@ def _amounts(s: pd.Series, func: str, table: str) -> np.ndarray:
     return vals
 
 
+
+def date_argument_day(value, func: str, param: str, *, tz=None) -> int:
+    """Day number (days since 1970-01-01) of a date-like argument such as ``observation_end``.
+    A time-zone-aware value is first converted to ``tz`` (when given), then its calendar day is
+    taken; anything that is not a date raises an error naming the function and the argument."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{func}: {param}={value!r} is not a date ({exc}). Pass e.g. '2024-06-30'.") from None
+    if ts is pd.NaT:
+        raise InputError(f"{func}: {param} is missing (NaT). Pass a date, e.g. '2024-06-30'.")
+    if ts.tz is not None:
+        ts = (ts.tz_convert(tz) if tz is not None else ts).tz_localize(None)
+    return (ts.normalize() - _EPOCH).days
+
 @dataclass
 class Log:
     """A validated transaction log as aligned arrays, with what was left out and why."""
@@ -207,15 +222,8 @@ class Log:
 
     def parse_day(self, value, param: str) -> int:
         """Day number of a date-like argument; must not be before the first date in the data."""
-        try:
-            ts = pd.Timestamp(value)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{self.func}: {param}={value!r} is not a date ({exc}). Pass e.g. '2024-06-30'.") from None
-        if ts is pd.NaT:
-            raise InputError(f"{self.func}: {param} is missing (NaT). Pass a date, e.g. '2024-06-30'.")
-        if ts.tz is not None:
-            ts = (ts.tz_convert(self.tz) if self.tz is not None else ts).tz_localize(None)
-        day = (ts.normalize() - _EPOCH).days
+        day = date_argument_day(value, self.func, param, tz=self.tz)
+        ts = day_to_timestamp(day)
         if day < self.first_day:
             raise InputError(
                 f"{self.func}: {param} {ts.date()} is before the first date in the data "

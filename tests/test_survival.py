@@ -364,6 +364,10 @@ def test_membership_bad_input():
         sv.membership_lifetimes(m.iloc[1:], unit="days")
     with pytest.raises(InputError, match="whole numbers >= 0.*0: -1"):
         sv.membership_lifetimes(m.iloc[1:].assign(renewals=-1).set_axis([0]))
+    with pytest.raises(InputError, match="membership_lifetimes: observation_end='soon' is not a date"):
+        sv.membership_lifetimes(m.iloc[1:], observation_end="soon")
+    with pytest.raises(InputError, match="observation_end is missing"):
+        sv.membership_lifetimes(m.iloc[1:], observation_end=pd.NaT)
 
 
 # ------------------------------------------------------------------------------------------ plots

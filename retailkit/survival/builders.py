@@ -10,6 +10,7 @@ from pandas.api import types as pdt
 
 from retailkit._logs import (
     RowsLeftOutWarning,
+    date_argument_day,
     day_to_timestamp,
     prepare_log,
     report_left_out,
@@ -189,13 +190,7 @@ def membership_lifetimes(memberships: pd.DataFrame, *, observation_end=None, per
             )
         end_day = None
     else:
-        try:
-            ts = pd.Timestamp(observation_end)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{func}: observation_end={observation_end!r} is not a date ({exc}).") from None
-        if ts is pd.NaT:
-            raise InputError(f"{func}: observation_end is missing (NaT); pass a date such as '2024-12-31'.")
-        end_day = float(((ts.tz_localize(None) if ts.tz else ts).normalize() - pd.Timestamp("1970-01-01")).days)
+        end_day = float(date_argument_day(observation_end, func, "observation_end"))
 
     keep = np.ones(len(start), dtype=bool) if end_day is None else start <= end_day
     ended = ~np.isnan(end) if end_day is None else ~np.isnan(end) & (end <= end_day)
