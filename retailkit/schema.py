@@ -93,9 +93,11 @@ TABLES: dict[str, Table] = {
             C("acquired_at", "ts", "UTC", "time of the first order"),
             C("channel", "category", "", "acquisition channel: the channel of the session that converted"),
             C("store_id", "str", "", "home store: 'online', or the physical store that acquired them"),
-            C("true_lambda", "float", "purchases/week", "purchase rate while alive (before seasonality)",
+            C("true_lambda", "float", "purchases/week", "purchase rate while alive (before seasonality; with the "
+              "retention programme as strong as it was at acquisition)",
               nullable=True, truth=True),
-            C("true_p", "float", "probability", "probability of dropping out after each repeat purchase",
+            C("true_p", "float", "probability", "probability of dropping out after each repeat purchase (with the "
+              "retention programme as strong as it was at acquisition)",
               nullable=True, truth=True),
             C("true_nu", "float", "1/currency", "Gamma-Gamma spend rate: order values are Gamma(p, rate=true_nu)",
               nullable=True, truth=True),
