@@ -194,3 +194,44 @@ def test_gamma_gamma_nonpositive_spend_can_be_excluded_explicitly():
         bg = BetaGeo.fit(data)
     value = customer_value(bg, gg, data, horizon=52, discount_rate=0.1, margin=0.3, nonpositive_spend="exclude")
     assert np.isfinite(value["value"]).all()
+
+
+@pytest.mark.parametrize("order_seed", [0, 1, 2])
+def test_sbg_without_heterogeneity_is_reported_whatever_the_row_order(order_seed):
+    """Everyone churns with the same probability (0.3): the best sBG fit is the limit alpha, beta ->
+    inf at alpha / (alpha + beta) = 0.3, which no finite estimate reaches.  The optimiser stops
+    somewhere on the ridge to it (alpha around 1e6); that point is not an estimate, so the fit must
+    say so -- for every order of the rows, not just the orders where the optimiser ran to the edge."""
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"recency": np.minimum(rng.geometric(0.3, 2000), 8), "T": 8})
+    data = data.sample(frac=1.0, random_state=order_seed)
+    with pytest.warns(clv.ModelWarning, match="flat ridge") as record:
+        res = clv.ShiftedBetaGeometric.fit(data)
+    assert not res.converged
+    assert np.all(np.isnan(res.bse))
+    assert "limit of the model" in str(record[0].message)
+    # the ridge it found is the right one: the mean churn probability is still estimated well
+    # (2,000 customers, 1 - 0.3 observed over up to 7 renewals: its standard error is about 0.006)
+    assert abs(res.params["alpha"] / res.params.sum() - 0.3) < 0.02
+
+
+def test_bgnbd_with_one_purchase_rate_for_everyone_is_reported():
+    """Every customer buys at 0.2 a week while alive (heterogeneous drop-out only): r, alpha -> inf.
+    The fit must not claim to have converged, whether or not the optimiser reached the edge."""
+    rng = np.random.default_rng(2)
+    n, T = 5000, 52.0
+    p = rng.beta(0.8, 2.4, n)
+    x, tx, t, alive = np.zeros(n), np.zeros(n), np.zeros(n), np.ones(n, bool)
+    while alive.any():  # whole population at once, one purchase per step (no loop per customer)
+        nt = t + rng.exponential(5.0, n)
+        buy = alive & (nt <= T)
+        x[buy] += 1
+        tx[buy] = nt[buy]
+        t = np.where(buy, nt, t)
+        alive = buy & (rng.random(n) >= p)
+    with pytest.warns(clv.ModelWarning, match="limit of the model"):
+        res = clv.BetaGeo.fit(pd.DataFrame({"frequency": x, "recency": tx, "T": T}))
+    assert not res.converged
+    # drop-out is still heterogeneous and estimated: a, b near the truth (0.8, 2.4); 5,000
+    # customers give standard errors of about 0.05 and 0.2, so these bounds are 4 to 5 of them
+    assert abs(res.params["a"] - 0.8) < 0.25 and abs(res.params["b"] - 2.4) < 1.0

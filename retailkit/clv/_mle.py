@@ -178,7 +178,15 @@ def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3
     at_bound = np.abs(np.abs(eta) - _LOG_BOUND) < 1e-3
     messages = []
     neg_def = bool(np.all(np.isfinite(info)) and np.all(np.linalg.eigvalsh((info + info.T) / 2) > 0))
-    if neg_def and not at_bound.any():
+    ridge = None if at_bound.any() or not np.all(np.isfinite(H)) else _flat_to_edge(f, eta, fun, H, scale)
+    if ridge is not None:
+        at_edge = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, np.exp(ridge), strict=True))
+        messages.append(
+            f"the log-likelihood is within {_RIDGE_TOL} of its maximum all the way to the edge of the search "
+            f"space ({at_edge}): the best fit is a limit of the model (for example no heterogeneity), and "
+            "the estimates are arbitrary points on a flat ridge"
+        )
+    if neg_def and not at_bound.any() and ridge is None:
         cov = np.linalg.inv(info)
         cov = (cov + cov.T) / 2
     else:
@@ -194,12 +202,38 @@ def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3
     grad_ok = np.max(np.abs(g_eta)) < 1e-5
     if not grad_ok:
         messages.append(f"gradient at the optimum is {np.max(np.abs(g_eta)):.1e} per customer")
-    converged = bool(grad_ok and neg_def and not at_bound.any())
+    converged = bool(grad_ok and neg_def and not at_bound.any() and ridge is None)
     message = "; ".join(messages) if messages else "converged"
     if not converged:
         warnings.warn(f"fit did not converge cleanly: {message}.", ModelWarning, stacklevel=stacklevel)
     return Optimum(params=theta, cov=cov, llf=-fun / scale, converged=converged, n_iter=n_iter,
                    message=message)
+
+
+_RIDGE_TOL = 0.01  # log-likelihood units: a likelihood-ratio statistic of 0.02 tells nothing apart
+
+
+def _flat_to_edge(f, eta, fun, H, scale):
+    """The point where the flattest direction of the fit leaves the search space, if the
+    log-likelihood there is within ``_RIDGE_TOL`` of the maximum, else None.
+
+    When the best fit is a limit of the model (no heterogeneity: ``alpha, beta -> inf`` at a
+    fixed ratio in the sBG, ``r, alpha -> inf`` in the BG/NBD), the optimiser stops wherever the
+    gradient happens to become small on the ridge that leads there: a point that depends on the
+    start and the arithmetic, not on the data.  Such ridges are straight lines in the
+    log-parameters, along the eigenvector of the smallest curvature; walking along it to the edge
+    of the search space (both ways) shows whether the data prefer the estimate to the limit."""
+    vals, vecs = np.linalg.eigh((H + H.T) / 2)
+    for d in (vecs[:, 0], -vecs[:, 0]):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = np.where(d > 0, (_LOG_BOUND - eta) / d, np.where(d < 0, (-_LOG_BOUND - eta) / d, np.inf))
+        t = float(np.min(reach))
+        if not np.isfinite(t) or t <= 0:
+            continue
+        far = np.clip(eta + t * d, -_LOG_BOUND, _LOG_BOUND)
+        if (f(far) - fun) / scale <= _RIDGE_TOL:
+            return far
+    return None
 
 
 class MLEResults(Immutable):
