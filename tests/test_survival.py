@@ -387,6 +387,30 @@ def test_plot_survival_titles_labels_and_colours():
     plt.close("all")
 
 
+def test_plot_survival_hue_relabels_the_curves_and_refuses_to_mix_them():
+    """``hue`` names and colours the table's curves.  A relabelling of the groups gets the same
+    curves as the default: extended flat to each group's longest follow-up (censored after the
+    last event) and with its median in the legend.  A hue that would draw two curves as one line,
+    or split one curve, is an error rather than a zig-zag."""
+    data = pd.DataFrame({"duration": [1.0, 2.0, 3.0, 9.0, 1.0, 4.0, 5.0, 12.0],
+                         "event": [True, True, True, False, True, True, True, False],
+                         "g": ["a"] * 4 + ["b"] * 4, "h": ["x", "y"] * 4})
+    km = sv.kaplan_meier(data, by="g")
+    default = sv.plot_survival(km)
+    relabelled = sv.plot_survival(km.assign(group=km["g"].map({"a": "first", "b": "second"})), hue="group")
+    for ax in (default, relabelled):
+        ends = sorted(line.get_xdata()[-1] for line in ax.get_lines())
+        assert ends == [9.0, 12.0]  # each curve runs to its own last (censored) follow-up
+    # medians: the first event time at which the curve drops below one half (a: S(3) = 1/4; b: S(5) = 1/4)
+    assert [t.get_text() for t in relabelled.get_legend().get_texts()] == ["first (median 3)", "second (median 5)"]
+    two = sv.kaplan_meier(data, by=["g", "h"])
+    with pytest.raises(InputError, match=r"gives the label 'a' to several curves .*hue=\['g', 'h'\]"):
+        sv.plot_survival(two, hue="g")
+    with pytest.raises(InputError, match="changes within one Kaplan-Meier curve"):
+        sv.plot_survival(km.assign(step=np.arange(len(km)).astype(str)), hue="step")
+    plt.close("all")
+
+
 def test_no_warnings_on_clean_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

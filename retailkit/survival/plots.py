@@ -67,28 +67,35 @@ def plot_survival(km_table: pd.DataFrame, *, hue=None, ax=None, ci: bool = True,
     if ax is None:
         _, ax = plt.subplots()
     labels, hue_name = _label_column(km_table, hue)
+    # one curve per group of the table's ``by`` columns; ``hue`` only names and colours them, so
+    # it must hold one value per curve (the groups themselves, or a relabelling of them)
+    by = km_table.attrs.get("by", [])
+    curve = km_table[by].astype(str).agg(" / ".join, axis=1) if by else labels  # no groups known: hue's
+    pairs = pd.DataFrame({"curve": curve.to_numpy(), "label": labels.to_numpy()}).drop_duplicates()
+    if pairs["curve"].duplicated().any():
+        raise InputError(f"plot_survival: hue {hue_name!r} changes within one Kaplan-Meier curve (the table is by "
+                         f"{by}); colour by the table's groups or by a column constant within each.")
+    if pairs["label"].duplicated().any():
+        shared = pairs.loc[pairs["label"].duplicated(), "label"].iloc[0]
+        raise InputError(f"plot_survival: hue {hue_name!r} gives the label {shared!r} to several curves (the table "
+                         f"is by {by}); pass hue={by!r}, or estimate kaplan_meier by {hue_name!r} alone.")
     med = pd.DataFrame(km_table.attrs.get("median") or [])
-    max_time = {}
     if len(med):
-        by = km_table.attrs.get("by", [])
         keys = med[by].astype(str).agg(" / ".join, axis=1) if by else pd.Series(["all"])
-        if hue_name is None or hue_name == " / ".join(by):
-            max_time = dict(zip(keys, med["max_time"], strict=True))
-            medians = dict(zip(keys, med["median"], strict=True))
-        else:
-            medians = {}
+        max_time = dict(zip(keys, med["max_time"], strict=True))
+        medians = dict(zip(keys, med["median"], strict=True))
     else:
-        medians = {}
-    for label in pd.unique(labels):
-        rows = km_table[(labels == label).to_numpy()]
+        max_time, medians = {}, {}
+    for key, label in zip(pairs["curve"], pairs["label"], strict=True):
+        rows = km_table[(curve == key).to_numpy()]
         t = np.r_[0.0, rows["time"].to_numpy()]
         s = np.r_[1.0, rows["survival"].to_numpy()]
-        end = max_time.get(label, t[-1])
+        end = max_time.get(key, t[-1])
         if end > t[-1]:  # flat to the longest follow-up
             t, s = np.r_[t, end], np.r_[s, s[-1]]
         color = color_for(str(label))
         name = str(label) if hue_name else "all customers"
-        m = medians.get(label)
+        m = medians.get(key)
         if show_median and m is not None:
             name += f" (median {m:,.4g})" if np.isfinite(m) else " (median not reached)"
         ax.step(t, s, where="post", color=color, label=name, lw=1.8)
