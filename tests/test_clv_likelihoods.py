@@ -133,13 +133,25 @@ def test_hypergeometric_continued_fraction_against_series():
     b = np.exp(rng.uniform(np.log(0.05), np.log(300), 60))
     c = b + 1 + np.exp(rng.uniform(np.log(0.05), np.log(30), 60)) - 0.9
     z = np.concatenate([rng.uniform(0, 0.9, 30), 1 - 10 ** rng.uniform(-3, -1, 30)])
-    ref = []
+    ref, ref_b, ref_c, ref_z = [], [], [], []
     for bi, ci, zi in zip(b, c, z, strict=True):
         n = np.arange(200_000)
         log_terms = special.gammaln(bi + n) - special.gammaln(bi) - special.gammaln(ci + n) + special.gammaln(ci)
-        ref.append(special.logsumexp(log_terms + n * np.log(zi)))
+        log_terms += n * np.log(zi)
+        ref.append(special.logsumexp(log_terms))
+        # derivatives of log F = log sum t_n: averages over the terms' shares of d log t_n
+        share = np.exp(log_terms - ref[-1])
+        ref_b.append(np.sum(share * (special.digamma(bi + n) - special.digamma(bi))))
+        ref_c.append(-np.sum(share * (special.digamma(ci + n) - special.digamma(ci))))
+        ref_z.append(np.sum(share * n) / zi)
     # the series reference itself carries ~1e-13 relative rounding after 2e5 terms
     np.testing.assert_allclose(_special.log_hyp2f1_one(b, c, z), ref, rtol=1e-11, atol=1e-12)
+    # the derivatives carried through the continued fraction: same value, and the derivatives of
+    # the series to the same accuracy (the digamma sums add a little rounding of their own)
+    value, d_b, d_c, d_z = _special.log_hyp2f1_one(b, c, z, grad=True)
+    np.testing.assert_array_equal(value, _special.log_hyp2f1_one(b, c, z))
+    for ours, theirs in ((d_b, ref_b), (d_c, ref_c), (d_z, ref_z)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
 def test_gammagamma_loglik_matches_integral_over_nu():
@@ -187,7 +199,7 @@ def _numeric_score(loglik, theta, h=1e-6):
 
 
 def test_analytic_gradients_match_finite_differences():
-    from retailkit.clv import bgnbd, gammagamma
+    from retailkit.clv import bgnbd, gammagamma, paretonbd
 
     rng = np.random.default_rng(3)
     sim = clv.simulate_bgnbd(300, (0.6, 3.0, 0.8, 2.5), rng.uniform(5, 40, 300), seed=4)
@@ -197,6 +209,16 @@ def test_analytic_gradients_match_finite_differences():
     theta = np.array([0.7, 2.5, 0.9, 3.1])
     # central differences with h = 1e-6 relative: truncation ~1e-12, rounding ~1e-16 * 1e3 / 1e-6
     np.testing.assert_allclose(lik.score(theta), _numeric_score(lik.loglik, theta), rtol=1e-6)
+
+    # Pareto/NBD: the hypergeometric terms take a different form when alpha < beta, so both; one
+    # customer bought last at the very end (an empty "died in (t_x, T]" window)
+    x, tx = x.copy(), tx.copy()
+    x[0], tx[0] = 3.0, T[0]
+    pl = paretonbd._Likelihood(x, tx, T, w)
+    for theta in (np.array([0.7, 12.0, 0.9, 3.1]), np.array([0.7, 2.5, 0.9, 31.0])):
+        np.testing.assert_allclose(pl.score(theta), _numeric_score(pl.loglik, theta), rtol=1e-6)
+        assert pl.loglik(theta) == pytest.approx(clv.ParetoNBD.loglikeobs(theta, pd.DataFrame(
+            {"frequency": x, "recency": tx, "T": T})).to_numpy() @ w, rel=1e-12)
 
     rep = x > 0
     m = clv.simulate_gammagamma(x[rep], (5.0, 3.0, 10.0), seed=5)["monetary_value"].to_numpy()

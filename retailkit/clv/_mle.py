@@ -7,10 +7,11 @@ their few thousand patterns cost); it optimises the natural parameters, while al
 are positive and are best searched on the log scale; its Hessian is a generic numerical
 approximation; and its results objects are mutable.  The core below is small instead:
 
-* :func:`maximize` searches ``eta = log(theta)`` with BFGS (analytic gradient when the model
-  provides one, central differences otherwise), then polishes with a few Newton steps;
+* :func:`maximize` searches ``eta = log(theta)`` with BFGS and the model's analytic gradient, then
+  polishes with a few Newton steps, and reports a best fit that is a limit of the model (a flat
+  ridge out to the edge of the search space) as not converged;
 * the observed information is the negative Hessian of the total log-likelihood at the optimum, taken
-  by central differences (of the analytic gradient when available) on the log scale and mapped
+  by central differences of the analytic gradient on the log scale and mapped
   exactly to the natural parameters, ``H_theta = (H_eta - diag(g_eta)) / (theta theta')``;
 * :class:`MLEResults` is the immutable results object (``params``, ``bse``, ``conf_int``, ``llf``,
   ``aic``, ``bic``, ``nobs``, ``converged``, ``summary``) that each model's results class extends
@@ -50,15 +51,6 @@ class Optimum:
     message: str
 
 
-def _num_grad(f, eta, h=1e-5):
-    g = np.empty_like(eta)
-    for i in range(eta.size):
-        e = np.zeros_like(eta)
-        e[i] = h
-        g[i] = (f(eta + e) - f(eta - e)) / (2 * h)
-    return g
-
-
 def _num_hess_from_grad(grad, eta, h=1e-5):
     k = eta.size
     H = np.empty((k, k))
@@ -69,23 +61,7 @@ def _num_hess_from_grad(grad, eta, h=1e-5):
     return (H + H.T) / 2
 
 
-def _num_hess_from_fun(f, eta, h=2e-4):
-    k = eta.size
-    f0 = f(eta)
-    H = np.empty((k, k))
-    steps = np.eye(k) * h
-    for i in range(k):
-        H[i, i] = (f(eta + steps[i]) - 2 * f0 + f(eta - steps[i])) / h**2
-        for j in range(i):
-            pp = f(eta + steps[i] + steps[j])
-            pm = f(eta + steps[i] - steps[j])
-            mp = f(eta - steps[i] + steps[j])
-            mm = f(eta - steps[i] - steps[j])
-            H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4 * h**2)
-    return H
-
-
-def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3) -> Optimum:
+def maximize(loglik, start, *, names, score, total_weight=1.0, stacklevel=3) -> Optimum:
     """Maximise a log-likelihood over positive parameters.
 
     Parameters
@@ -96,8 +72,9 @@ def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3
         Positive starting values.
     names : sequence of str
         Parameter names (for messages).
-    score : callable, optional
-        ``score(theta) -> ndarray``, the gradient of ``loglik`` in the natural parameters.
+    score : callable
+        ``score(theta) -> ndarray``, the gradient of ``loglik`` in the natural parameters (every
+        model of the kit has an analytic one).
     total_weight : float
         Sum of the frequency weights; the optimiser works on the mean log-likelihood per customer so
         that tolerances do not depend on the size of the data.
@@ -115,16 +92,9 @@ def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3
         value = loglik(np.exp(eta))
         return -value * scale if np.isfinite(value) else 1e100
 
-    if score is not None:
-
-        def grad(eta):
-            theta = np.exp(eta)
-            return -score(theta) * theta * scale
-
-    else:
-
-        def grad(eta):
-            return _num_grad(f, eta)
+    def grad(eta):
+        theta = np.exp(eta)
+        return -score(theta) * theta * scale
 
     # BFGS on the log-parameters; the box [-B, B] is kept by evaluating the model at the clipped
     # point plus a quadratic wall outside it.  (L-BFGS-B's compiled core was avoided: on small
@@ -146,7 +116,7 @@ def maximize(loglik, start, *, names, score=None, total_weight=1.0, stacklevel=3
     fun, n_iter = f(eta), int(res.nit)
 
     def hess(eta):
-        return _num_hess_from_grad(grad, eta) if score is not None else _num_hess_from_fun(f, eta)
+        return _num_hess_from_grad(grad, eta)
 
     # Newton polish: BFGS stops on a small gradient; a few Newton steps with the Hessian
     # taken once at its solution bring the gradient to rounding level.  The Hessian is recomputed
@@ -222,17 +192,25 @@ def _flat_to_edge(f, eta, fun, H, scale):
     gradient happens to become small on the ridge that leads there: a point that depends on the
     start and the arithmetic, not on the data.  Such ridges are straight lines in the
     log-parameters, along the eigenvector of the smallest curvature; walking along it to the edge
-    of the search space (both ways) shows whether the data prefer the estimate to the limit."""
+    of the search space (both ways) shows whether the data prefer the estimate to the limit.  The
+    walk goes in doubling steps from one unit of log-parameter and stops as soon as the fit is
+    clearly worse, so an identified model costs two evaluations near its estimate, never one at
+    the far edge, where some likelihoods are slow to evaluate."""
     vals, vecs = np.linalg.eigh((H + H.T) / 2)
     for d in (vecs[:, 0], -vecs[:, 0]):
         with np.errstate(divide="ignore", invalid="ignore"):
             reach = np.where(d > 0, (_LOG_BOUND - eta) / d, np.where(d < 0, (-_LOG_BOUND - eta) / d, np.inf))
-        t = float(np.min(reach))
-        if not np.isfinite(t) or t <= 0:
+        edge = float(np.min(reach))
+        if not np.isfinite(edge) or edge <= 0:
             continue
-        far = np.clip(eta + t * d, -_LOG_BOUND, _LOG_BOUND)
-        if (f(far) - fun) / scale <= _RIDGE_TOL:
-            return far
+        t = min(1.0, edge)
+        while True:
+            point = np.clip(eta + t * d, -_LOG_BOUND, _LOG_BOUND)
+            if not (f(point) - fun) / scale <= _RIDGE_TOL:
+                break
+            if t >= edge:
+                return point
+            t = min(2 * t, edge)
     return None
 
 

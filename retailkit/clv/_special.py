@@ -64,7 +64,7 @@ def _cf_depth(z):
     return np.minimum(np.ceil(levels) + 4, _MAX_DEPTH).astype(np.int64)
 
 
-def log_hyp2f1_one(b, c, z):
+def log_hyp2f1_one(b, c, z, *, grad: bool = False):
     """Logarithm of the Gauss hypergeometric function ``2F1(1, b; c; z)``.
 
     Parameters
@@ -73,11 +73,14 @@ def log_hyp2f1_one(b, c, z):
         Parameters with ``b > 0`` and ``c - b > 0``.
     z : array_like
         Argument in ``[0, 1)``.
+    grad : bool
+        Also return the partial derivatives of the logarithm with respect to ``b``, ``c`` and ``z``.
 
     Returns
     -------
-    numpy.ndarray
-        ``log 2F1(1, b; c; z)``, broadcast over the inputs.
+    numpy.ndarray, or a tuple of four
+        ``log 2F1(1, b; c; z)``, broadcast over the inputs; with ``grad``, followed by its
+        derivatives in ``b``, ``c`` and ``z``.
 
     Notes
     -----
@@ -85,7 +88,9 @@ def log_hyp2f1_one(b, c, z):
     ``2F1(1, b; c; z) = 1 / (1 - k1 z / (1 - k2 z / (1 - ...)))`` with positive coefficients
     ``k_{2n+1} = (c-1+n)(b+n) / ((c-1+2n)(c+2n))`` and ``k_{2n} = (c-1-b+n) n / ((c-2+2n)(c-1+2n))``.
     It is evaluated backwards from a depth chosen per element; sorting the elements by depth lets
-    each level update a prefix of the arrays, so the cost is the sum of the depths.
+    each level update a prefix of the arrays, so the cost is the sum of the depths.  The
+    derivatives are carried through the same recursion (forward-mode differentiation of
+    ``f_m = 1 - k_m z / f_{m+1}``), so they are those of the value computed, to rounding.
     """
     b, c, z = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(b, c, z))
     shape = z.shape
@@ -94,6 +99,8 @@ def log_hyp2f1_one(b, c, z):
     order = np.argsort(-depth, kind="stable")
     bs, cs, zs, ds = b[order], c[order], z[order], depth[order]
     f = np.ones_like(zs)
+    if grad:
+        gb, gc, gz = np.zeros_like(zs), np.zeros_like(zs), np.zeros_like(zs)
     if ds.size and ds[0] > 0:
         # active[m] = number of elements whose depth is at least m (a prefix after sorting)
         active = np.searchsorted(-ds, -np.arange(ds[0] + 1), side="right")
@@ -102,17 +109,39 @@ def log_hyp2f1_one(b, c, z):
             k = active[m]
             if m % 2:
                 n = (m - 1) // 2
-                coef = (cm1[:k] + n) * (bs[:k] + n) / ((cm1[:k] + 2 * n) * (cs[:k] + 2 * n))
+                u, p, q = cm1[:k] + n, cm1[:k] + 2 * n, cs[:k] + 2 * n
+                v = bs[:k] + n
+                coef = u * v / (p * q)
+                if grad:
+                    dcoef_b = coef / v
             else:
                 n = m // 2
-                coef = (cm1[:k] - bs[:k] + n) * n / ((cs[:k] + 2 * n - 2) * (cs[:k] + 2 * n - 1))
+                u, p, q = cm1[:k] - bs[:k] + n, cs[:k] + 2 * n - 2, cs[:k] + 2 * n - 1
+                coef = u * n / (p * q)
+                if grad:
+                    dcoef_b = -coef / u
+            if grad:
+                # d f_m = -(dk z + k dz) / f_{m+1} + k z d f_{m+1} / f_{m+1}^2
+                dcoef_c = coef * (1.0 / u - 1.0 / p - 1.0 / q)
+                fk, zk = f[:k], zs[:k]
+                kz_ff = coef * zk / (fk * fk)
+                gb[:k] = kz_ff * gb[:k] - dcoef_b * zk / fk
+                gc[:k] = kz_ff * gc[:k] - dcoef_c * zk / fk
+                gz[:k] = kz_ff * gz[:k] - coef / fk
             f[:k] = 1.0 - coef * zs[:k] / f[:k]
     out = np.empty_like(f)
     out[order] = -np.log(f)
-    return out.reshape(shape)
+    if not grad:
+        return out.reshape(shape)
+    derivs = []
+    for g in (gb, gc, gz):
+        d = np.empty_like(f)
+        d[order] = -g / f  # log 2F1 = -log f_1
+        derivs.append(d.reshape(shape))
+    return (out.reshape(shape), *derivs)
 
 
-def log_pnbd_tail(r, alpha, s, beta, x, tau):
+def log_pnbd_tail(r, alpha, s, beta, x, tau, *, grad: bool = False):
     """``log J(tau)`` with ``J(tau) = int_tau^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du``.
 
     Parameters
@@ -121,11 +150,13 @@ def log_pnbd_tail(r, alpha, s, beta, x, tau):
         Pareto/NBD parameters (all positive).
     x, tau : array_like
         Repeat purchases and the lower limit of the integral (``tau >= 0``).
+    grad : bool
+        Also return the derivatives of ``log J`` with respect to ``r, alpha, s, beta``.
 
     Returns
     -------
-    numpy.ndarray
-        ``log J(tau)``.
+    numpy.ndarray, or a tuple of it and an array of shape ``(4, *x.shape)``
+        ``log J(tau)`` (and its gradient).
 
     Notes
     -----
@@ -139,18 +170,47 @@ def log_pnbd_tail(r, alpha, s, beta, x, tau):
     x = np.asarray(x, dtype=float)
     tau = np.asarray(tau, dtype=float)
     a = r + s + x
-    if alpha >= beta:
-        hi, lo, b = alpha, beta, s + 1.0
-    else:
+    swap = alpha < beta
+    if swap:
         hi, lo, b = beta, alpha, r + x
+    else:
+        hi, lo, b = alpha, beta, s + 1.0
     log_hi = np.log(hi + tau)
     log_ratio = np.log((lo + tau) / (hi + tau))  # log(1 - z)
     z = (hi - lo) / (hi + tau)
-    return -np.log(a) - a * log_hi + (1.0 - b) * log_ratio + log_hyp2f1_one(a + 1.0 - b, a + 1.0, z)
+    parts = log_hyp2f1_one(a + 1.0 - b, a + 1.0, z, grad=grad)
+    if not grad:
+        return -np.log(a) - a * log_hi + (1.0 - b) * log_ratio + parts
+    L, Lb, Lc, Lz = parts
+    value = -np.log(a) - a * log_hi + (1.0 - b) * log_ratio + L
+    # a = r + s + x; the continued fraction's parameters are b' = a + 1 - b and c' = a + 1, i.e.
+    # b' = r + x (alpha >= beta) or s + 1 (alpha < beta)
+    common = -1.0 / a - log_hi + Lc  # the part of d/dr and d/ds through a and c'
+    inv_hi, inv_lo = 1.0 / (hi + tau), 1.0 / (lo + tau)
+    d_hi = -a * inv_hi - (1.0 - b) * inv_hi + Lz * (lo + tau) * inv_hi ** 2
+    d_lo = (1.0 - b) * inv_lo - Lz * inv_hi
+    if swap:  # hi = beta, lo = alpha; b = r + x (so d/dr gets -log_ratio), b' = s + 1
+        d_r, d_s = common - log_ratio, common + Lb
+        d_alpha, d_beta = d_lo, d_hi
+    else:  # hi = alpha, lo = beta; b = s + 1, b' = r + x
+        d_r, d_s = common + Lb, common - log_ratio
+        d_alpha, d_beta = d_hi, d_lo
+    return value, np.stack(np.broadcast_arrays(d_r, d_alpha, d_s, d_beta))
 
 
-def log_pnbd_window(r, alpha, s, beta, x, t_x, T):
-    """``log int_{t_x}^{T} (alpha+u)^-(r+x) (beta+u)^-(s+1) du`` (``-inf`` where ``t_x == T``)."""
-    lo = log_pnbd_tail(r, alpha, s, beta, x, t_x)
-    hi = log_pnbd_tail(r, alpha, s, beta, x, T)
-    return lo + log1mexp(hi - lo)
+def log_pnbd_window(r, alpha, s, beta, x, t_x, T, *, grad: bool = False):
+    """``log int_{t_x}^{T} (alpha+u)^-(r+x) (beta+u)^-(s+1) du`` (``-inf`` where ``t_x == T``).
+
+    With ``grad``, also its derivatives with respect to ``r, alpha, s, beta`` (shape ``(4, n)``;
+    0 where the window is empty)."""
+    if not grad:
+        lo = log_pnbd_tail(r, alpha, s, beta, x, t_x)
+        hi = log_pnbd_tail(r, alpha, s, beta, x, T)
+        return lo + log1mexp(hi - lo)
+    lo, d_lo = log_pnbd_tail(r, alpha, s, beta, x, t_x, grad=True)
+    hi, d_hi = log_pnbd_tail(r, alpha, s, beta, x, T, grad=True)
+    # log(J_lo - J_hi): its derivative is (dlog J_lo - rho dlog J_hi) / (1 - rho), rho = J_hi / J_lo
+    rho = np.exp(np.minimum(hi - lo, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(rho < 1.0, (d_lo - rho * d_hi) / (1.0 - rho), 0.0)
+    return lo + log1mexp(hi - lo), d

@@ -44,6 +44,53 @@ def _loglik_terms(params, x, tx, T):
             + logaddexp(alive, died))
 
 
+class _Likelihood:
+    """Total weighted log-likelihood and its analytic gradient on distinct patterns.
+
+    The gradient of the "died in (t_x, T]" term comes from :func:`log_pnbd_window` with
+    ``grad=True``, which carries the derivatives through the continued fraction that computes the
+    hypergeometric terms; value and gradient are computed together and kept for the last
+    parameters asked for (the optimiser asks for both at the same point)."""
+
+    def __init__(self, x, tx, T, w):
+        self.x, self.tx, self.T, self.w = x, tx, T, w
+        self.ux, inv = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(inv, weights=w)
+        self.W = w.sum()
+        self._key = None
+
+    def _eval(self, theta):
+        key = theta.tobytes()
+        if key == self._key:
+            return self._cache
+        r, alpha, s, beta = theta
+        x, T, w = self.x, self.T, self.w
+        alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        window, d_window = log_pnbd_window(r, alpha, s, beta, x, self.tx, T, grad=True)
+        died = np.log(s) + window
+        total = logaddexp(alive, died)
+        value = (wsum(self.wx, special.gammaln(r + self.ux)) + self.W * (r * np.log(alpha) + s * np.log(beta)
+                 - special.gammaln(r)) + wsum(w, total))
+        # d total = (1 - pi) d alive + pi d died, pi = the weight of the died branch
+        pi = np.exp(died - total)
+        wa, wd = w * (1.0 - pi), w * pi
+        grad = np.array([
+            wsum(self.wx, special.digamma(r + self.ux)) + self.W * (np.log(alpha) - special.digamma(r))
+            - wsum(wa, np.log(alpha + T)),
+            self.W * r / alpha - wsum(wa, (r + x) / (alpha + T)),
+            self.W * np.log(beta) - wsum(wa, np.log(beta + T)) + wd.sum() / s,
+            self.W * s / beta - wsum(wa, s / (beta + T)),
+        ]) + np.sum(d_window * wd, axis=1)  # not a BLAS product: see wsum
+        self._key, self._cache = key, (float(value), grad)
+        return self._cache
+
+    def loglik(self, theta):
+        return self._eval(np.asarray(theta, dtype=float))[0]
+
+    def score(self, theta):
+        return self._eval(np.asarray(theta, dtype=float))[1].copy()
+
+
 class ParetoNBD:
     """The Pareto/NBD model.  Fit with :meth:`ParetoNBD.fit`.
 
@@ -83,9 +130,9 @@ class ParetoNBD:
 
         Notes
         -----
-        The gradient is taken by central differences on the log-parameters (the derivatives of the
-        hypergeometric terms with respect to their parameters have no convenient closed form); the
-        likelihood is evaluated on the distinct (frequency, recency, T) patterns.
+        The likelihood and its analytic gradient are evaluated on the distinct (frequency,
+        recency, T) patterns; the derivatives of the hypergeometric terms are carried through the
+        continued fraction that computes them (see :func:`retailkit.clv._special.log_hyp2f1_one`).
         """
         return fit_purchase_model(cls, ParetoNBDResults, data, weights=weights,
                                   frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
@@ -101,17 +148,8 @@ class ParetoNBD:
 
     @staticmethod
     def _likelihood(x, tx, T, w):
-        ux, inv = np.unique(x, return_inverse=True)
-        wx = np.bincount(inv, weights=w)
-        W = w.sum()
-
-        def loglik(theta):
-            r, alpha, s, beta = theta
-            alive, died = _log_parts(theta, x, tx, T)
-            return (wsum(wx, special.gammaln(r + ux)) + W * (r * np.log(alpha) + s * np.log(beta)
-                    - special.gammaln(r)) + wsum(w, logaddexp(alive, died)))
-
-        return loglik, None
+        lik = _Likelihood(x, tx, T, w)
+        return lik.loglik, lik.score
 
     @staticmethod
     def _start(x, tx, T, w):
