@@ -13,6 +13,8 @@ loop is over weekly blocks of days, needed because referral traffic depends on r
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -68,26 +70,34 @@ def generate(scenario: Scenario | str, *, seed=0, n_customers: int | None = None
     r_acq, r_ord, r_line, r_sess, r_names, r_camp, r_member = main_rng.spawn(7)
 
     world = _acquire(sc, cal, r_acq)
-    campaign_draws = _campaigns(sc, cal, world, r_camp)
-    stages.update()
-    customers, orders, order_of_first = _orders(sc, cal, world, r_ord)
-    programmes = _programme_tables(sc, cal, world, campaign_draws, r_member)
-    del campaign_draws
-    stages.update()
-    products = _products(sc, r_line)
-    lines, returns = _lines_and_returns(sc, cal, world, orders, products, r_line)
-    # the sessions need little of what the stages so far kept: free the rest before the biggest table
-    for k in ("local", "value", "rate", "gross_cents", "disc_cents"):
-        del orders[k]
-    for k in ("acquired", "store", "lam", "p", "nu", "dropout", "rep_customer", "rep_time"):
-        del world[k]
-    stages.update()
-    sessions = _sessions(sc, cal, world, orders, order_of_first, r_sess)
-    stages.update()
-    spend = _spend_table(sc, world)
-    orders = orders["table"]
-    del world, order_of_first  # the last of the stages' arrays, freed before the names are added
-    stores, customers, products = namegen.attach_names(sc, customers, products, r_names)
+    # Two threads (numpy releases the GIL in its array work): each stage draws from its own
+    # random stream, so stages that do not need each other's results run side by side and the
+    # data are the same as drawn one after the other.  The anonymous visits need only the
+    # traffic and go first in the sessions' stream; the names need only the customers and
+    # products and have a stream of their own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        anonymous = pool.submit(_anonymous_sessions, sc, cal, world, r_sess)
+        campaign_draws = _campaigns(sc, cal, world, r_camp)
+        stages.update()
+        customers, orders, order_of_first = _orders(sc, cal, world, r_ord)
+        programmes = _programme_tables(sc, cal, world, campaign_draws, r_member)
+        del campaign_draws
+        stages.update()
+        products = _products(sc, r_line)
+        lines, returns = _lines_and_returns(sc, cal, world, orders, products, r_line)
+        # the sessions need little of what the stages so far kept: free the rest before the biggest table
+        for k in ("local", "value", "rate", "gross_cents", "disc_cents"):
+            del orders[k]
+        for k in ("acquired", "store", "lam", "p", "nu", "dropout", "rep_customer", "rep_time"):
+            del world[k]
+        stages.update()
+        sessions = _sessions(sc, cal, world, orders, order_of_first, r_sess, anonymous.result())
+        del anonymous
+        stages.update()
+        spend = _spend_table(sc, world)
+        orders = orders["table"]
+        del world, order_of_first
+        stores, customers, products = namegen.attach_names(sc, customers, products, r_names)
     stages.update()
     stages.close()
     seed_value = int(seed) if not isinstance(seed, np.random.Generator) else None
@@ -510,21 +520,21 @@ def _lines_and_returns(sc: Scenario, cal: Calendar, w: dict, o: dict, prod: dict
 
 
 # ------------------------------------------------------------------------ stage 4: sessions
-def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarray, rng) -> pd.DataFrame:
-    """Every visit, in order of its start (in whole seconds; ties keep the order drawn).
+def _anonymous_sessions(sc: Scenario, cal: Calendar, w: dict, rng) -> tuple:
+    """Part (a) of the sessions: visitors who did not convert.
 
-    Sessions are the biggest table (about 20 per customer), so the intermediate columns are
-    narrow (int8 channel, int32 row numbers and pageviews) and freed as soon as they are used."""
+    It needs only the traffic of the acquisition stage, so :func:`generate` draws it on a second
+    thread while the orders and lines are drawn; it is the first use of the sessions' random
+    stream, so the rest of :func:`_sessions` continues that stream exactly as if it ran inline.
+    Returns the anonymous visits' start (UTC days), channel and pageviews, and the number of
+    visits per (channel, day)."""
     ch_names = list(sc.channel_names)
     n_ch = len(ch_names)
     store_ch = ch_names.index(sc.store_channel) if sc.store_channel in ch_names else -1
-    ret_ch = ch_names.index(sc.returning_channel)
     pv_mean = np.array([c.pageviews for c in sc.channels])
     physical = np.array([s.format == "physical" for s in sc.stores])
     online = next(i for i, s in enumerate(sc.stores) if s.format == "online")
     store_ids = np.array([i for i in range(len(sc.stores)) if physical[i]] or [online])
-    parts = []
-    # (a) visitors who did not convert: anonymous
     anon = (w["visitors"] - w["converted"]).ravel()
     ch = np.repeat(np.repeat(np.arange(n_ch, dtype=np.int8), cal.days), anon)
     day = np.repeat(np.tile(np.arange(cal.days, dtype=np.int32), n_ch), anon)
@@ -550,7 +560,24 @@ def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarr
         pv[at:at + count] = rng.poisson(max(pv_mean[c] - 1, 0), count)
         at += count
     pv += 1
-    parts.append((start, ch, np.full(len(ch), -1, np.int32), pv, np.full(len(ch), -1, np.int32)))
+    return start, ch, pv, anon
+
+
+def _sessions(sc: Scenario, cal: Calendar, w: dict, o: dict, first_pos: np.ndarray, rng,
+              anonymous: tuple) -> pd.DataFrame:
+    """Every visit, in order of its start (in whole seconds; ties keep the order drawn).
+
+    ``anonymous`` is :func:`_anonymous_sessions`' result, drawn from ``rng`` before this call.
+    Sessions are the biggest table (about 20 per customer), so the intermediate columns are
+    narrow (int8 channel, int32 row numbers and pageviews) and freed as soon as they are used."""
+    ch_names = list(sc.channel_names)
+    store_ch = ch_names.index(sc.store_channel) if sc.store_channel in ch_names else -1
+    ret_ch = ch_names.index(sc.returning_channel)
+    pv_mean = np.array([c.pageviews for c in sc.channels])
+    physical = np.array([s.format == "physical" for s in sc.stores])
+    start, ch, pv, anon = anonymous
+    del anonymous
+    parts = [(start, ch, np.full(len(ch), -1, np.int32), pv, np.full(len(ch), -1, np.int32))]
     del start, ch, pv
     # (b) every order has the visit that converted; first orders through the acquisition channel
     cust = o["customer"]
