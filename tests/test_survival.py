@@ -431,6 +431,32 @@ def test_membership_sbg_data_by_hand():
         rk.survival.membership_sbg_data(m.assign(renewals=[0, -1, 2]))
 
 
+def test_membership_sbg_data_as_seen_on_an_earlier_day():
+    """Cut on 2024-06-30 (yearly periods).  Member 1 joined 2022-01-01 and lapsed in 2026: by the
+    cut it had renewed twice (2023-01-01, 2024-01-01) and is active, recency = T = 3.  Member 2
+    lapsed 2024-03-01 after its first year: recency 1, T 2.  Member 3 joins after the cut: left
+    out, counted and warned.  Member 4 lapsed in 2023 after one renewal: recency 2, T 3."""
+    m = pd.DataFrame({"customer_id": [1, 2, 3, 4],
+                      "started_on": pd.to_datetime(["2022-01-01", "2023-03-01", "2024-08-01", "2021-05-01"]),
+                      "renewals": [3, 0, 0, 1],
+                      "ended_on": pd.to_datetime(["2026-01-01", "2024-03-01", None, "2023-05-01"])})
+    with pytest.warns(rk.RowsLeftOutWarning, match="membership_sbg_data: left out 1 memberships") as record:
+        d = rk.survival.membership_sbg_data(m, observation_end="2024-06-30")
+    assert record[0].filename == __file__
+    assert d["customer_id"].tolist() == [1, 2, 4]
+    assert d["recency"].tolist() == [3, 1, 2] and d["T"].tolist() == [3, 2, 3]
+    assert d.attrs["rows_left_out"] == {"started after observation_end": 1}
+
+
+def test_membership_sbg_data_cut_at_the_end_of_the_data_changes_nothing():
+    store = rk.load_sample("retention_first")
+    m = store.memberships
+    last_day = pd.Timestamp(store.scenario.start_date) + pd.Timedelta(days=store.scenario.horizon_days - 1)
+    as_is = rk.survival.membership_sbg_data(m)
+    cut = rk.survival.membership_sbg_data(m, observation_end=last_day)
+    pd.testing.assert_frame_equal(cut[["recency", "T"]], as_is[["recency", "T"]])
+
+
 def test_sbg_recovers_membership_truth_over_a_long_horizon():
     """Eight yearly renewal decisions, as in Fader & Hardie's sBG data: the organic channel's true
     (alpha, beta) lie inside the fitted 95% intervals (seeded; a correct estimator misses one of

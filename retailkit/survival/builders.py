@@ -155,7 +155,14 @@ def membership_lifetimes(memberships: pd.DataFrame, *, observation_end=None, per
         Missing start days, renewals that are missing, negative or fractional, an ``ended_on``
         before ``started_on``, ``unit="days"`` without ``observation_end``, a bad unit or period.
     """
-    func = "membership_lifetimes"
+    return _membership_lifetimes(memberships, observation_end, period_days, unit, customer_col, start_col,
+                                 renewals_col, end_col, func="membership_lifetimes")
+
+
+def _membership_lifetimes(memberships, observation_end, period_days, unit, customer_col, start_col, renewals_col,
+                          end_col, *, func: str) -> pd.DataFrame:
+    """:func:`membership_lifetimes` for it and :func:`membership_sbg_data` (messages name ``func``,
+    warnings point at the caller of the public function)."""
     if unit not in ("periods", "days"):
         raise InputError(f"{func}: unit must be 'periods' or 'days', got {unit!r}.")
     if not isinstance(period_days, int | np.integer) or period_days < 1:
@@ -214,13 +221,14 @@ def membership_lifetimes(memberships: pd.DataFrame, *, observation_end=None, per
     if (~keep).any():
         warnings.warn(
             f"{func}: left out {(~keep).sum():,} memberships that start after observation_end; the count is "
-            "in result.attrs['rows_left_out'].", RowsLeftOutWarning, stacklevel=2,
+            "in result.attrs['rows_left_out'].", RowsLeftOutWarning, stacklevel=3,
         )
     return out
 
 
-def membership_sbg_data(memberships: pd.DataFrame, *, renewals_col: str = "renewals",
-                        end_col: str = "ended_on") -> pd.DataFrame:
+def membership_sbg_data(memberships: pd.DataFrame, *, observation_end=None, period_days: int = 365,
+                        customer_col: str = "customer_id", start_col: str = "started_on",
+                        renewals_col: str = "renewals", end_col: str = "ended_on") -> pd.DataFrame:
     """Memberships in the layout of :class:`retailkit.clv.ShiftedBetaGeometric`.
 
     A member pays period 1 on joining and decides at the end of each period whether to renew.
@@ -228,14 +236,39 @@ def membership_sbg_data(memberships: pd.DataFrame, *, renewals_col: str = "renew
     churned at the next renewal, so it was observed one period longer: ``T = recency + 1``; an
     active one is censored with ``T = recency``.  Other columns are carried through.
 
+    Parameters
+    ----------
+    memberships : pandas.DataFrame
+        As for :func:`membership_lifetimes`.
+    observation_end : date-like, optional
+        See the memberships as they stood on this day (a back-test: fit on the past, compare with
+        what came after).  Memberships that start after it are left out (counted in
+        ``attrs["rows_left_out"]``, with a :class:`~retailkit.errors.RowsLeftOutWarning`); ones
+        that end after it are active, with the renewals due by then.  This needs ``started_on``
+        and ``period_days``; the default trusts the table as it is and needs neither.
+    period_days : int, default 365
+        Length of one paid period (with ``observation_end``).
+    customer_col, start_col, renewals_col, end_col : str
+        Column names (the first two only with ``observation_end``).
+
     Raises
     ------
     SchemaError
         A column is missing.
     InputError
-        Renewals missing, negative or fractional.
+        Renewals missing, negative or fractional (and, with ``observation_end``, whatever
+        :func:`membership_lifetimes` refuses).
     """
     func = "membership_sbg_data"
+    if observation_end is not None:
+        # the same cut as the lifetimes: lapsed after r renewals -> duration r + 1 with an event,
+        # active with r renewals by the cut -> duration r, censored
+        d = _membership_lifetimes(memberships, observation_end, period_days, "periods", customer_col, start_col,
+                                  renewals_col, end_col, func=func)
+        duration, event = d.pop("duration").astype("int64"), d.pop("event")
+        d["recency"] = np.where(event, duration, duration + 1)
+        d["T"] = duration + 1
+        return d
     require_columns(memberships, {"renewals_col": renewals_col, "end_col": end_col}, func, table="memberships")
     r = pd.to_numeric(memberships[renewals_col], errors="coerce")
     bad = r.isna() | (r < 0) | (r != np.floor(r))
