@@ -160,3 +160,55 @@ def test_plot_event_study_overlays_estimators(growing):
     assert {"TWFE event study", "group-time ATT", "true effect"} <= set(labels)
     assert ax.get_title() and "adoption" in ax.get_xlabel()
     plt.close(ax.figure)
+
+
+# ---------------------------------------------------------------------------- Goodman-Bacon decomposition
+BACON_KW = dict(unit="store_id", period="period", outcome="outcome", first_treated="first_treated")
+
+
+@pytest.mark.parametrize("shape", [dict(), dict(cohorts=(1, 13, 25)), dict(never_treated_share=0.0),
+                                   dict(cohorts=(5, 6, 30), n_periods=30)])
+def test_bacon_weights_add_up_to_one_and_the_two_by_twos_to_twfe(shape):
+    """Theorem 1 of Goodman-Bacon (2021): on a balanced panel the TWFE coefficient *is* the
+    weighted average of the 2x2s.  Checked against :func:`twfe`'s own estimate, with always-treated
+    units, without never-treated ones, and with adoption in the last period (an identity: only
+    rounding separates the two)."""
+    df = ex.simulate_rollout(**shape, seed=4)
+    bacon = ex.bacon_decomposition(df, **BACON_KW)
+    beta = ex.twfe(df, **BACON_KW).params["treated"]
+    assert bacon["weight"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert (bacon["weight"] > 0).all()
+    assert float((bacon["weight"] * bacon["estimate"]).sum()) == pytest.approx(beta, rel=1e-10)
+    assert bacon.attrs["twfe"] == pytest.approx(beta, rel=1e-12)
+    assert set(bacon["comparison"]) <= set(ex.BACON_COMPARISONS)
+
+
+def test_bacon_two_by_two_by_hand():
+    """Two stores, four periods: store A adopts in period 3, store B never.  The only comparison is
+    the classic DiD: A's mean after (periods 3-4) minus before (1-2), minus the same for B."""
+    df = pd.DataFrame({"store_id": ["A"] * 4 + ["B"] * 4, "period": [1, 2, 3, 4] * 2,
+                       "first_treated": [3.0] * 4 + [np.nan] * 4,
+                       "outcome": [1.0, 2.0, 6.0, 8.0, 1.0, 1.5, 2.5, 3.0]})
+    bacon = ex.bacon_decomposition(df, **BACON_KW)
+    assert len(bacon) == 1 and bacon["weight"].iloc[0] == 1.0
+    assert bacon["comparison"].iloc[0] == "treated vs never treated"
+    assert bacon["treated"].iloc[0] == "3" and bacon["control"].iloc[0] == "never treated"
+    assert bacon["estimate"].iloc[0] == pytest.approx((7.0 - 1.5) - (2.75 - 1.25))
+
+
+def test_bacon_shows_where_twfe_loses_a_growing_effect():
+    """Without noise every 2x2 is exact arithmetic on the true effects.  A constant effect (2.0):
+    every comparison recovers it.  A growing one: the comparisons against already-treated stores
+    subtract the controls' own growth, so they sit far below the clean ones -- that is the bias."""
+    flat = ex.bacon_decomposition(ex.simulate_rollout(effect="constant", noise=0.0, seed=5), **BACON_KW)
+    np.testing.assert_allclose(flat["estimate"], 2.0, rtol=1e-9)
+    grow = ex.bacon_decomposition(ex.simulate_rollout(effect="growing", noise=0.0, seed=5), **BACON_KW)
+    by = grow.attrs["by_comparison"]
+    forbidden = by["later vs earlier (already treated) control"]
+    assert forbidden["estimate"] < 0.5 * by["treated vs never treated"]["estimate"]
+    assert forbidden["weight"] > 0.15  # the three cohorts give them a fifth of the weight
+
+
+def test_bacon_refuses_an_unbalanced_panel(growing):
+    with pytest.raises(rk.InputError, match="balanced panel.*1 unit"):
+        ex.bacon_decomposition(growing.drop(index=growing.index[5]), **BACON_KW)

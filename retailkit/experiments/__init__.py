@@ -16,12 +16,14 @@ Whom to target
 A roll-out that was not randomised: difference-in-differences
     :func:`twfe` (two-way fixed effects, clustered errors), :func:`event_study` and
     :func:`plot_event_study`; under a staggered roll-out with growing effects TWFE is biased
-    (:func:`compare_did` shows it), :func:`group_time_att` (Callaway & Sant'Anna) is not.
+    (:func:`compare_did` shows it; :func:`bacon_decomposition` shows which 2x2 comparisons it is
+    made of), :func:`group_time_att` (Callaway & Sant'Anna) is not.
 Known-truth data
     :func:`simulate_campaign`, :func:`simulate_rollout`.
 """
 
 from retailkit.experiments._results import EffectResult, Summary
+from retailkit.experiments.bacon import BACON_COMPARISONS, bacon_decomposition
 from retailkit.experiments.cuped import cuped
 from retailkit.experiments.did import DiDResult, event_study, twfe
 from retailkit.experiments.plots import plot_event_study, plot_qini
@@ -67,6 +69,8 @@ __all__ = [
     "event_study",
     "group_time_att",
     "compare_did",
+    "bacon_decomposition",
+    "BACON_COMPARISONS",
     "DiDResult",
     "GroupTimeResult",
     "plot_event_study",
