@@ -134,6 +134,10 @@ def main(argv=None) -> int:
     size = f"{args.stores} stores x {args.months} months"
     step("twfe (store panel)", size, lambda: ex.twfe(stores, unit="store_id", **KW),
          lambda r: r.to_frame()["ci_upper"].iloc[0] < r.to_frame()["truth"].iloc[0])  # biased, as it should be
+    bacon_kw = {k: v for k, v in KW.items() if k != "true_effect"}
+    step("bacon_decomposition (store panel)", size, lambda: ex.bacon_decomposition(stores, unit="store_id", **bacon_kw),
+         lambda b: b.attrs["by_comparison"]["later vs earlier (already treated) control"]["estimate"]
+         < b.attrs["by_comparison"]["treated vs never treated"]["estimate"])  # the forbidden 2x2s pull it down
     step("event_study (store panel)", size, lambda: ex.event_study(stores, unit="store_id", **KW),
          lambda r: np.isfinite(r.params).all())
     step("group_time_att (store panel)", size, lambda: ex.group_time_att(stores, unit="store_id", **KW),
@@ -148,6 +152,9 @@ def main(argv=None) -> int:
     ckw = dict(unit="customer_id", cluster="store_id", **KW)
     step("twfe (customer panel, store clusters)", size, lambda: ex.twfe(cust, **ckw),
          lambda r: np.isfinite(r.params).all())
+    step("bacon_decomposition (customer panel)", size,
+         lambda: ex.bacon_decomposition(cust, unit="customer_id", **bacon_kw),
+         lambda b: abs(b["weight"].sum() - 1) < 1e-9)  # the identity with TWFE is checked inside
     step("event_study (customer panel)", size, lambda: ex.event_study(cust, **ckw),
          lambda r: np.isfinite(r.params).all())
     step("group_time_att (customer panel)", size, lambda: ex.group_time_att(cust, **ckw),
