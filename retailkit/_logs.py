@@ -19,6 +19,9 @@ from retailkit.errors import InputError, SchemaError, first_rows, offending
 
 __all__ = [
     "TIME_UNIT_DAYS",
+    "by_list",
+    "prepare_grouped_log",
+    "customer_groups",
     "RowsLeftOutWarning",
     "Log",
     "prepare_log",
@@ -373,3 +376,43 @@ def last_complete_period(end_day: int, period: str) -> int:
     """The last period number whose every day is on or before ``end_day``."""
     p = int(_period_of(np.array([end_day], dtype=np.int64), period)[0])
     return p if int(period_first_day(p + 1, period)) - 1 == end_day else p - 1
+
+
+# ------------------------------------------------------------------------ customer groups (by=)
+def by_list(by, func: str) -> list:
+    if by is None:
+        return []
+    cols = [by] if isinstance(by, str) or not pdt.is_list_like(by) else list(by)
+    if len(set(cols)) != len(cols):
+        raise InputError(f"{func}: by lists a column twice ({cols}).")
+    return cols
+
+
+def prepare_grouped_log(df, func, by, customer_col, datetime_col, monetary_col, observation_end, first_col=None):
+    """:func:`prepare_log` plus ``by`` columns that describe customers: the log, the ``by`` column
+    names and every customer's first day (for :func:`customer_groups`)."""
+    by_cols = by_list(by, func)
+    extra = {f"by[{i}]" if len(by_cols) > 1 else "by": c for i, c in enumerate(by_cols)}
+    if first_col is not None:
+        extra["first_col"] = first_col
+    log = prepare_log(df, func, customer_col, datetime_col, monetary_col, observation_end, extra_columns=extra)
+    clash = {customer_col, datetime_col, monetary_col} & set(by_cols)
+    if clash:
+        raise InputError(f"{func}: by cannot name the customer, date or amount column ({sorted(clash)}).")
+    first = np.full(log.n, np.iinfo(np.int64).max)
+    np.minimum.at(first, log.codes, log.days)
+    return log, by_cols, first
+
+
+def customer_groups(df, log: Log, by_cols: list, first: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group number of every customer (by the ``by`` values of their first purchase row)."""
+    if not by_cols:
+        return np.zeros(log.n, dtype=np.int64), pd.DataFrame(index=range(1))
+    at_first = np.flatnonzero(log.days == first[log.codes])
+    first_row = np.full(log.n, len(log.days))
+    np.minimum.at(first_row, log.codes[at_first], at_first)
+    rows = first_row if log.keep is None else np.flatnonzero(log.keep)[first_row]
+    keys = df[by_cols].iloc[rows].reset_index(drop=True)
+    g = keys.groupby(by_cols, dropna=False, sort=True, observed=True).ngroup().to_numpy()
+    _, idx = np.unique(g, return_index=True)
+    return g.astype(np.int64), keys.iloc[idx].reset_index(drop=True)

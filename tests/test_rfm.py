@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import retailkit as rk
 from retailkit.errors import InputError, SchemaError
 from retailkit.metrics.rfm import (
     NOT_YET_ACQUIRED,
@@ -163,6 +164,38 @@ def test_segment_migration_hand_computed():
     assert shares.loc["champions"].isna().all()
     with pytest.raises(InputError, match="from_period"):
         migration_matrix(mig, from_period="2023Q1")
+
+
+def test_segment_migration_by_channel_splits_the_same_moves():
+    """Customers 1 and 3 came through ads, 2 organically (their first row says so; customer 3's
+    later row says otherwise and is ignored, as in cohort_table).  Scores stay relative to the
+    whole base, so the moves are the hand-computed ones above, split by channel."""
+    log = _quarters_log().assign(channel=["ads", "ads", "organic", "ads", "organic"])
+    mig = segment_migration(log, by="channel")
+    assert list(mig.columns[:2]) == ["channel", "from_period"]
+    moved = mig[mig["customers"] > 0]
+    got = {(c, a, b): (n, s) for c, a, b, n, s in
+           moved[["channel", "from_segment", "to_segment", "customers", "share"]].itertuples(index=False)}
+    assert got == {
+        ("ads", "lost", "cannot lose"): (1, 1.0),
+        ("organic", "about to sleep", "lost"): (1, 1.0),
+        ("ads", NOT_YET_ACQUIRED, "promising"): (1, 1.0),
+    }
+    assert mig.attrs["by"] == ["channel"]
+
+
+def test_segment_migration_groups_add_up_to_the_whole():
+    store = rk.load_sample("retention_first")
+    tx = rk.transactions(store)  # carries each customer's acquisition channel
+    whole = segment_migration(tx)
+    split = segment_migration(tx, by="channel")
+    keys = ["from_period", "from_segment", "to_segment"]
+    summed = split.groupby(keys, observed=True)["customers"].sum()
+    pd.testing.assert_series_equal(summed, whole.set_index(keys)["customers"], check_names=False)
+    # within each channel the shares of every non-empty from-state add up to one
+    totals = split.groupby(["channel", "from_period", "from_segment"], observed=True)["share"].sum(min_count=1)
+    np.testing.assert_allclose(totals.dropna(), 1.0)
+    assert totals.notna().sum() > 0
 
 
 def test_segment_migration_needs_two_complete_periods():

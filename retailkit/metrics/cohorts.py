@@ -28,10 +28,11 @@ from statsmodels.stats.proportion import proportion_confint
 from retailkit._logs import (
     Log,
     check_period,
+    customer_groups,
     last_complete_period,
     period_labels,
     period_numbers,
-    prepare_log,
+    prepare_grouped_log,
     report_left_out,
     require_columns,
     unique_pairs,
@@ -42,43 +43,6 @@ __all__ = ["cohort_table", "pivot_cohorts", "retention_curve", "repeat_rate", "r
 
 METRICS = ("retention", "active", "orders", "revenue")
 _BASE_COLUMNS = ("cohort", "period_number", "cohort_size", "value")
-
-
-def _by_list(by, func: str) -> list:
-    if by is None:
-        return []
-    cols = [by] if isinstance(by, str) or not pdt.is_list_like(by) else list(by)
-    if len(set(cols)) != len(cols):
-        raise InputError(f"{func}: by lists a column twice ({cols}).")
-    return cols
-
-
-def _prepare(df, func, by, customer_col, datetime_col, monetary_col, observation_end, first_col=None):
-    by_cols = _by_list(by, func)
-    extra = {f"by[{i}]" if len(by_cols) > 1 else "by": c for i, c in enumerate(by_cols)}
-    if first_col is not None:
-        extra["first_col"] = first_col
-    log = prepare_log(df, func, customer_col, datetime_col, monetary_col, observation_end, extra_columns=extra)
-    clash = {customer_col, datetime_col, monetary_col} & set(by_cols)
-    if clash:
-        raise InputError(f"{func}: by cannot name the customer, date or amount column ({sorted(clash)}).")
-    first = np.full(log.n, np.iinfo(np.int64).max)
-    np.minimum.at(first, log.codes, log.days)
-    return log, by_cols, first
-
-
-def _customer_groups(df, log: Log, by_cols: list, first: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Group number of every customer (by the ``by`` values of their first purchase row)."""
-    if not by_cols:
-        return np.zeros(log.n, dtype=np.int64), pd.DataFrame(index=range(1))
-    at_first = np.flatnonzero(log.days == first[log.codes])
-    first_row = np.full(log.n, len(log.days))
-    np.minimum.at(first_row, log.codes[at_first], at_first)
-    rows = first_row if log.keep is None else np.flatnonzero(log.keep)[first_row]
-    keys = df[by_cols].iloc[rows].reset_index(drop=True)
-    g = keys.groupby(by_cols, dropna=False, sort=True, observed=True).ngroup().to_numpy()
-    _, idx = np.unique(g, return_index=True)
-    return g.astype(np.int64), keys.iloc[idx].reset_index(drop=True)
 
 
 @dataclass
@@ -102,13 +66,13 @@ class _Cells:
 
 def _cells(df, func, *, period, by, customer_col, datetime_col, monetary_col, observation_end, need) -> _Cells:
     check_period(period, func)
-    log, by_cols, first = _prepare(df, func, by, customer_col, datetime_col, monetary_col, observation_end)
+    log, by_cols, first = prepare_grouped_log(df, func, by, customer_col, datetime_col, monetary_col, observation_end)
     codes = log.codes
     row_p = period_numbers(log.days, period)
     cust_p = period_numbers(first, period)
     pmin, last_p = int(cust_p.min()), int(period_numbers(np.array([log.end_day]), period)[0])
     n_c = last_p - pmin + 1  # also the number of period numbers k = 0..n_c-1
-    g, groups = _customer_groups(df, log, by_cols, first)
+    g, groups = customer_groups(df, log, by_cols, first)
     n_g = len(groups)
     gc = g * n_c + (cust_p - pmin)
     size = np.bincount(gc, minlength=n_g * n_c).reshape(n_g, n_c)
@@ -305,12 +269,12 @@ def repeat_rate(
     func = "repeat_rate"
     if not (pdt.is_integer(within_days) and within_days > 0):
         raise InputError(f"{func}: within_days must be a positive whole number of days, got {within_days!r}.")
-    log, by_cols, first = _prepare(transactions, func, by, customer_col, datetime_col, None, observation_end)
+    log, by_cols, first = prepare_grouped_log(transactions, func, by, customer_col, datetime_col, None, observation_end)
     start = first[log.codes]
     again = (log.days > start) & (log.days <= start + within_days)
     repeater = np.bincount(log.codes[again], minlength=log.n) > 0
     eligible = first + within_days <= log.end_day
-    g, groups = _customer_groups(transactions, log, by_cols, first)
+    g, groups = customer_groups(transactions, log, by_cols, first)
     n_g = len(groups)
     out = groups.copy()
     out["customers"] = np.bincount(g[eligible], minlength=n_g)
@@ -369,7 +333,7 @@ def returning_revenue_share(
     if first_col is not None and isinstance(transactions, pd.DataFrame):
         require_columns(transactions, {"first_col": first_col}, func,
                         hint=" Pass first_col=None to count the first purchase day as new.")
-    log, by_cols, first = _prepare(
+    log, by_cols, first = prepare_grouped_log(
         transactions, func, by, customer_col, datetime_col, monetary_col, observation_end, first_col=first_col
     )
     if first_col is None:
@@ -382,7 +346,7 @@ def returning_revenue_share(
                 f"{flags.dtype}. Pass first_col=None to treat the first purchase day as new."
             )
         new = log.column(transactions, first_col).astype(bool)
-    g, groups = _customer_groups(transactions, log, by_cols, first)
+    g, groups = customer_groups(transactions, log, by_cols, first)
     row_p = period_numbers(log.days, period)
     p0, last_p = int(row_p.min()), int(period_numbers(np.array([log.end_day]), period)[0])
     n_p, n_g = last_p - p0 + 1, len(groups)

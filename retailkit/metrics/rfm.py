@@ -18,11 +18,13 @@ import pandas as pd
 
 from retailkit._logs import (
     check_period,
+    customer_groups,
     day_to_timestamp,
     last_complete_period,
     period_first_day,
     period_labels,
     period_numbers,
+    prepare_grouped_log,
     prepare_log,
     report_left_out,
     require_columns,
@@ -222,6 +224,7 @@ def segment_migration(
     monetary_col: str = "amount",
     observation_end=None,
     rules: pd.DataFrame | None = None,
+    by=None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """How customers move between segments from the end of one period to the end of the next.
@@ -239,6 +242,12 @@ def segment_migration(
         Calendar period between snapshots.
     customer_col, datetime_col, monetary_col, observation_end, rules
         As in :func:`rfm_scores` and :func:`rfm_segments`.
+    by : str or list of str, optional
+        Columns that describe customers (e.g. the acquisition ``channel`` merged into the log):
+        the counts are split by them, each customer taking the values of their first purchase row
+        (as in :func:`cohort_table`).  The scores stay relative to the *whole* customer base, so
+        the groups' rows add up to the table without ``by``; to score each group against itself,
+        call the function on each group's transactions instead.
     progress : bool, optional
         Show a progress bar over the snapshots.  Default: only for logs of 2 million rows or
         more (a few seconds of work); smaller logs take well under a second.
@@ -246,14 +255,18 @@ def segment_migration(
     Returns
     -------
     pandas.DataFrame
-        Long table with every combination: ``from_period``, ``to_period`` (pandas Periods),
-        ``from_segment``, ``to_segment``, ``customers`` and ``share`` (of the from-state's
-        customers, NaN when that state is empty).  Use :func:`migration_matrix` for a matrix.
+        Long table with every combination: the ``by`` columns (if any), ``from_period``,
+        ``to_period`` (pandas Periods), ``from_segment``, ``to_segment``, ``customers`` and
+        ``share`` (of the from-state's customers in the group, NaN when that state is empty).
+        Use :func:`migration_matrix` for a matrix (of one group: filter the rows first).
     """
     func = "segment_migration"
     check_period(period, func)
     table, names = _lookup(RFM_SEGMENT_RULES if rules is None else rules, func)
-    log = prepare_log(transactions, func, customer_col, datetime_col, monetary_col, observation_end)
+    log, by_cols, first = prepare_grouped_log(transactions, func, by, customer_col, datetime_col, monetary_col,
+                                              observation_end)
+    group, groups = customer_groups(transactions, log, by_cols, first)
+    n_g = len(groups)
     first_p = int(period_numbers(np.array([log.days.min()]), period)[0])
     periods = np.arange(first_p, last_complete_period(log.end_day, period) + 1)
     if len(periods) < 2:
@@ -279,25 +292,29 @@ def segment_migration(
         state[seen] = table[r, f, m]
         states.append(state)
     n_s = len(names)
+    cells = (n_s + 1) * n_s  # (from state incl. not yet acquired) x (to state), per group
+    gi, rest = np.divmod(np.arange(n_g * cells), cells)
+    fi, ti = np.divmod(rest, n_s)
     frames = []
     for i in range(len(periods) - 1):
         a, b = states[i], states[i + 1]
         moved = b >= 0
-        counts = np.bincount((a[moved] + 1) * n_s + b[moved], minlength=(n_s + 1) * n_s).reshape(n_s + 1, n_s)
-        fi, ti = np.divmod(np.arange((n_s + 1) * n_s), n_s)
-        totals = counts.sum(axis=1)
+        key = (group[moved] * (n_s + 1) + a[moved] + 1) * n_s + b[moved]
+        counts = np.bincount(key, minlength=n_g * cells)
+        totals = counts.reshape(n_g * (n_s + 1), n_s).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = counts.ravel() / totals[fi]
-        frames.append(pd.DataFrame({
-            "from_period": period_labels(np.full(len(fi), periods[i]), period),
-            "to_period": period_labels(np.full(len(fi), periods[i + 1]), period),
-            "from_segment": pd.Categorical.from_codes(fi, categories=[NOT_YET_ACQUIRED, *names]),
-            "to_segment": pd.Categorical.from_codes(ti, categories=names),
-            "customers": counts.ravel(),
-            "share": share,
-        }))
+            share = counts / totals[gi * (n_s + 1) + fi]
+        frame = groups.iloc[gi].reset_index(drop=True) if by_cols else pd.DataFrame(index=range(len(gi)))
+        frames.append(frame.assign(
+            from_period=period_labels(np.full(len(fi), periods[i]), period),
+            to_period=period_labels(np.full(len(fi), periods[i + 1]), period),
+            from_segment=pd.Categorical.from_codes(fi, categories=[NOT_YET_ACQUIRED, *names]),
+            to_segment=pd.Categorical.from_codes(ti, categories=names),
+            customers=counts,
+            share=share,
+        ))
     out = pd.concat(frames, ignore_index=True)
-    return report_left_out(out, func, log, period=period)
+    return report_left_out(out, func, log, period=period, by=by_cols)
 
 
 def migration_matrix(migration: pd.DataFrame, *, from_period=None, normalize: bool = True) -> pd.DataFrame:
