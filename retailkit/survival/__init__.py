@@ -3,7 +3,8 @@
 Data (one row per customer or membership, with ``duration`` and ``event``):
 
 * :func:`time_to_second_purchase` -- from the first purchase day to the second purchase day
-  (non-contractual: the event is a repeat purchase);
+  (non-contractual: the event is a repeat purchase); :func:`time_to_next_purchase` from the k-th
+  to the next, for the customers who got that far;
 * :func:`membership_lifetimes` -- paid memberships in renewal periods or days (contractual: the
   event is the lapse).
 
@@ -24,13 +25,19 @@ while the log-rank test accepts such a group (zero events against a positive exp
 not a failure).  Rows left out are counted in ``attrs["rows_left_out"]``.
 """
 
-from retailkit.survival.builders import membership_lifetimes, membership_sbg_data, time_to_second_purchase
+from retailkit.survival.builders import (
+    membership_lifetimes,
+    membership_sbg_data,
+    time_to_next_purchase,
+    time_to_second_purchase,
+)
 from retailkit.survival.cox import CoxPH, CoxPHResults, cox_ph
 from retailkit.survival.km import LogrankResult, kaplan_meier, logrank_test, median_survival, survival_at
 from retailkit.survival.plots import plot_survival, plot_survival_curves
 
 __all__ = [
     "time_to_second_purchase",
+    "time_to_next_purchase",
     "membership_lifetimes",
     "membership_sbg_data",
     "kaplan_meier",

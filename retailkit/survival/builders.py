@@ -55,7 +55,7 @@ def time_to_second_purchase(transactions: pd.DataFrame, *, observation_end=None,
         the ``by`` columns.  Several orders on one day count as one purchase day, so the duration of
         an observed second purchase is at least one day.  A customer whose first purchase is on
         ``observation_end`` has duration 0, censored: kept, and harmless to every estimator.
-        ``attrs`` holds observation_end, time_unit, rows_left_out and customers_left_out.
+        ``attrs`` holds observation_end, time_unit, rows_left_out, customers_left_out and ``k`` (1).
 
     Raises
     ------
@@ -63,8 +63,50 @@ def time_to_second_purchase(transactions: pd.DataFrame, *, observation_end=None,
         Missing columns or unparseable dates.
     InputError
         Missing ids or dates, an unknown time unit, an ``observation_end`` before the data.
+
+    See Also
+    --------
+    time_to_next_purchase : the same from the k-th purchase day to the next, for any k.
     """
-    func = "time_to_second_purchase"
+    out = _next_purchase(transactions, 1, "time_to_second_purchase", observation_end, by, customer_col,
+                         datetime_col, time_unit)
+    return out.rename(columns={"purchase_on": "first_purchase_on"})
+
+
+def time_to_next_purchase(transactions: pd.DataFrame, *, k: int = 1, observation_end=None, by=None,
+                          customer_col: str = "customer_id", datetime_col: str = "order_date",
+                          time_unit: str = "D") -> pd.DataFrame:
+    """Time from each customer's k-th distinct purchase day to the next one.
+
+    Does the reserve deepen -- do customers who have bought ``k`` times come back sooner than
+    customers who have bought once?  Kaplan-Meier or Cox on the tables for ``k = 1, 2, 3, ...``
+    answers it.  ``k = 1`` is :func:`time_to_second_purchase`.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        A transaction log, one row per purchase.
+    k : int, default 1
+        Which purchase day the clock starts at (1 = the first).  Only customers with at least
+        ``k`` purchase days by ``observation_end`` are at risk; the others are left out and
+        counted in ``attrs["customers_left_out"]``.
+    observation_end, by, customer_col, datetime_col, time_unit
+        As in :func:`time_to_second_purchase`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer: ``purchase_on`` (the k-th purchase day), ``duration`` (to the next
+        purchase day when ``event`` is True, else to ``observation_end``), ``event``, then the
+        ``by`` columns.  ``attrs`` as in :func:`time_to_second_purchase` (both record ``k``).
+    """
+    func = "time_to_next_purchase"
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InputError(f"{func}: k must be a whole number >= 1 (the purchase day the clock starts at), got {k!r}.")
+    return _next_purchase(transactions, int(k), func, observation_end, by, customer_col, datetime_col, time_unit)
+
+
+def _next_purchase(transactions, k, func, observation_end, by, customer_col, datetime_col, time_unit):
     unit = unit_days(time_unit, func)
     by = as_list(by)
     extra = {f"by[{i}]" if len(by) > 1 else "by": c for i, c in enumerate(by)}
@@ -72,12 +114,13 @@ def time_to_second_purchase(transactions: pd.DataFrame, *, observation_end=None,
     pair_codes, pair_days = unique_pairs(log.codes, log.days)
     n_days = np.bincount(pair_codes, minlength=log.n)
     start = np.cumsum(n_days) - n_days
-    first = pair_days[start]
-    event = n_days >= 2
-    second = np.where(event, pair_days[np.minimum(start + 1, len(pair_days) - 1)], log.end_day)
+    at_risk = n_days >= k
+    kth = pair_days[np.minimum(start + k - 1, len(pair_days) - 1)]
+    event = n_days >= k + 1
+    nxt = np.where(event, pair_days[np.minimum(start + k, len(pair_days) - 1)], log.end_day)
     out = pd.DataFrame({
-        "first_purchase_on": first.astype("datetime64[D]").astype("datetime64[us]"),
-        "duration": (second - first) / unit,
+        "purchase_on": kth.astype("datetime64[D]").astype("datetime64[us]"),
+        "duration": (nxt - kth) / unit,
         "event": event,
     }, index=log.customers)
     if by:
@@ -86,7 +129,10 @@ def time_to_second_purchase(transactions: pd.DataFrame, *, observation_end=None,
         pos = first_row if log.keep is None else np.flatnonzero(log.keep)[first_row]
         for col in by:  # Series assignment keeps the dtype (categories, strings)
             out[col] = transactions[col].iloc[pos].set_axis(out.index)
-    return report_left_out(out, func, log, time_unit=time_unit)
+    if k > 1:
+        out = out[at_risk]
+        log.customers_left_out[f"fewer than {k} purchase days by observation_end"] = int((~at_risk).sum())
+    return report_left_out(out, func, log, time_unit=time_unit, k=k)
 
 
 def _dates(df: pd.DataFrame, col: str, func: str, nullable: bool) -> np.ndarray:
