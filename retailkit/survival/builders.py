@@ -10,16 +10,16 @@ from pandas.api import types as pdt
 
 from retailkit._logs import (
     RowsLeftOutWarning,
+    customer_groups,
     date_argument_day,
     day_to_timestamp,
-    prepare_log,
+    prepare_grouped_log,
     report_left_out,
     require_columns,
     unique_pairs,
     unit_days,
 )
 from retailkit.errors import InputError, SchemaError, first_rows, offending
-from retailkit.survival._checks import as_list
 
 __all__ = ["time_to_second_purchase", "membership_lifetimes"]
 
@@ -108,9 +108,7 @@ def time_to_next_purchase(transactions: pd.DataFrame, *, k: int = 1, observation
 
 def _next_purchase(transactions, k, func, observation_end, by, customer_col, datetime_col, time_unit):
     unit = unit_days(time_unit, func)
-    by = as_list(by)
-    extra = {f"by[{i}]" if len(by) > 1 else "by": c for i, c in enumerate(by)}
-    log = prepare_log(transactions, func, customer_col, datetime_col, None, observation_end, extra_columns=extra)
+    log, by, first = prepare_grouped_log(transactions, func, by, customer_col, datetime_col, None, observation_end)
     pair_codes, pair_days = unique_pairs(log.codes, log.days)
     n_days = np.bincount(pair_codes, minlength=log.n)
     start = np.cumsum(n_days) - n_days
@@ -123,12 +121,9 @@ def _next_purchase(transactions, k, func, observation_end, by, customer_col, dat
         "duration": (nxt - kth) / unit,
         "event": event,
     }, index=log.customers)
-    if by:
-        order = np.lexsort((log.days, log.codes))  # rows by customer, then day
-        first_row = order[np.searchsorted(log.codes[order], np.arange(log.n))]
-        pos = first_row if log.keep is None else np.flatnonzero(log.keep)[first_row]
-        for col in by:  # Series assignment keeps the dtype (categories, strings)
-            out[col] = transactions[col].iloc[pos].set_axis(out.index)
+    if by:  # each customer's values on their first purchase row, dtypes kept (categories, strings)
+        group, keys = customer_groups(transactions, log, by, first)
+        out = out.join(keys.iloc[group].set_axis(out.index))
     if k > 1:
         out = out[at_risk]
         log.customers_left_out[f"fewer than {k} purchase days by observation_end"] = int((~at_risk).sum())
