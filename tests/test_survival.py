@@ -247,8 +247,9 @@ def _log():
 
 
 def test_time_to_second_purchase():
-    with pytest.warns(RowsLeftOutWarning, match="1 row"):
+    with pytest.warns(RowsLeftOutWarning, match="1 row") as record:
         out = sv.time_to_second_purchase(_log(), observation_end="2024-01-10", by="channel")
+    assert record[0].filename == __file__  # the warning points at the caller's line
     # 1: first 01-01 (two orders, one day), second day 01-05 -> 4 days, event
     # 2: one day 01-03, censored at 01-10 -> 7;  3: two orders on 01-02 only -> censored, 8
     # 4: 01-08, its 01-12 order is after observation_end (left out) -> censored, 2
@@ -279,6 +280,9 @@ def test_time_to_next_purchase_from_the_kth_day():
     assert out.attrs["customers_left_out"]["fewer than 2 purchase days by observation_end"] == 2
     with pytest.raises(InputError, match="k must be a whole number >= 1"):
         sv.time_to_next_purchase(_log(), k=0)
+    with pytest.warns(RowsLeftOutWarning) as record:
+        sv.time_to_next_purchase(_log(), k=2, observation_end="2024-01-10")
+    assert record[0].filename == __file__
 
 
 def test_customers_who_bought_more_often_come_back_sooner():

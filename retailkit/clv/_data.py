@@ -105,7 +105,9 @@ def compress(columns, weights=None) -> Patterns:
 
     The patterns come in sorted order (by the first column, then the next, ...), whatever the
     order of the rows: a fit on the patterns then does the same arithmetic, and gives the same
-    estimates to the last bit, however the customers are ordered.
+    estimates to the last bit however the customers are ordered -- without weights or with
+    whole-number ones.  Fractional weights are summed in row order, so reordering the rows can
+    move their sums, and the estimates, in the last bits.
     """
     columns = [np.asarray(c) for c in columns]
     n = columns[0].size

@@ -26,7 +26,7 @@ def fit_purchase_model(model, results_class, data, *, weights, frequency_col, re
     """Validate, compress to distinct patterns, check identification and maximise.
 
     ``model`` supplies ``param_names``, ``_likelihood(x, tx, T, w)`` (returning ``loglik, score``,
-    score may be None) and ``_start(x, tx, T, w)``; ``results_class`` wraps the optimum.
+    the analytic gradient) and ``_start(x, tx, T, w)``; ``results_class`` wraps the optimum.
     """
     x, tx, T = btyd_columns(data, frequency_col, recency_col, T_col)
     w = as_weights(weights, data)

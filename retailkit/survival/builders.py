@@ -127,7 +127,7 @@ def _next_purchase(transactions, k, func, observation_end, by, customer_col, dat
     if k > 1:
         out = out[at_risk]
         log.customers_left_out[f"fewer than {k} purchase days by observation_end"] = int((~at_risk).sum())
-    return report_left_out(out, func, log, time_unit=time_unit, k=k)
+    return report_left_out(out, func, log, stacklevel=4, time_unit=time_unit, k=k)  # past the public function
 
 
 def _dates(df: pd.DataFrame, col: str, func: str, nullable: bool) -> np.ndarray:
