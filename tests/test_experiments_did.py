@@ -212,3 +212,25 @@ def test_bacon_shows_where_twfe_loses_a_growing_effect():
 def test_bacon_refuses_an_unbalanced_panel(growing):
     with pytest.raises(rk.InputError, match="balanced panel.*1 unit"):
         ex.bacon_decomposition(growing.drop(index=growing.index[5]), **BACON_KW)
+
+
+def test_always_treated_units_are_comparisons_for_twfe_not_for_group_time():
+    """Five stores treated from the first period, five adopting in period 4, none never treated.
+    TWFE is identified (the always-treated trace the period effects; the dummy regression has full
+    rank) and the decomposition is the single later-vs-already-treated 2x2.  Group-time effects
+    compare only with untreated stores, so there it is an identification error."""
+    rng = np.random.default_rng(6)
+    units, periods = np.repeat(np.arange(10), 6), np.tile(np.arange(1, 7), 10)
+    first = np.where(units < 5, 1.0, 4.0)
+    df = pd.DataFrame({"store_id": units, "period": periods, "first_treated": first,
+                       "outcome": rng.normal(size=60) + 0.5 * (periods >= first)})
+    tw = ex.twfe(df, **BACON_KW)
+    dummies = smf.ols("outcome ~ treated + C(store_id) + C(period)",
+                      data=df.assign(treated=(df["period"] >= df["first_treated"]).astype(float))).fit()
+    assert tw.params["treated"] == pytest.approx(dummies.params["treated"], rel=1e-9)
+    bacon = ex.bacon_decomposition(df, **BACON_KW)
+    assert bacon["comparison"].tolist() == ["later vs earlier (already treated) control"]
+    assert bacon["control"].iloc[0] == "always treated" and bacon["weight"].iloc[0] == 1.0
+    assert bacon["estimate"].iloc[0] == pytest.approx(tw.params["treated"], rel=1e-9)
+    with pytest.raises(rk.IdentificationError, match="none is never treated"):
+        ex.group_time_att(df, **BACON_KW)

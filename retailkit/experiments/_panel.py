@@ -150,15 +150,20 @@ def prepare_panel(panel, func: str, *, unit, period, outcome, first_treated, clu
                         "cluster": cluster if cluster is not None else unit})
 
 
-def require_variation(p: Panel, func: str) -> None:
-    """An :class:`IdentificationError` when treatment timing cannot be separated from period effects."""
+def require_variation(p: Panel, func: str, *, treated_controls: bool = False) -> None:
+    """An :class:`IdentificationError` when treatment timing cannot be separated from period effects.
+
+    ``treated_controls``: units treated from the first period on count as comparisons (their
+    treatment never changes, so they trace the period effects).  True for two-way fixed effects,
+    which uses them that way; False for estimators that compare only with untreated units."""
     g = p.g
     treated = np.isfinite(g)
     if not treated.any():
         raise IdentificationError(f"{func}: no variation in treatment - no unit is ever treated within the panel "
                                   f"(column {p.names['first_treated']!r} is missing or after the last period for all).")
     pre = treated & (g > 0)
-    controls_exist = (~treated).any() or np.unique(g[pre]).size > 1
+    controls_exist = ((~treated).any() or np.unique(g[pre]).size > 1
+                      or (treated_controls and bool((treated & (g <= 0)).any())))
     if not pre.any():
         raise IdentificationError(f"{func}: no variation in treatment - every treated unit is treated from the first "
                                   "period, so there is no before to compare with after.")

@@ -73,7 +73,7 @@ def bacon_decomposition(panel: pd.DataFrame, *, unit: str, period: str, outcome:
     """
     func = "bacon_decomposition"
     p = prepare_panel(panel, func, unit=unit, period=period, outcome=outcome, first_treated=first_treated)
-    require_variation(p, func)
+    require_variation(p, func, treated_controls=True)
     n_u, n_p = p.n_units, p.n_periods
     seen = np.bincount(p.ucode, minlength=n_u)
     if len(p.y) != n_u * n_p or (seen != n_p).any():

@@ -160,9 +160,9 @@ def clustered_ols(y_dm: np.ndarray, X_dm: np.ndarray, names, p: Panel, alpha: fl
     return pd.DataFrame(cov, index=list(names), columns=list(names)), table
 
 
-def _common(p: Panel, func: str, alpha):
+def _common(p: Panel, func: str, alpha, *, treated_controls: bool = False):
     alpha = check_alpha(alpha, func)
-    require_variation(p, func)
+    require_variation(p, func, treated_controls=treated_controls)
     if p.n_clusters < 2:
         raise InputError(f"{func}: clustered standard errors need at least 2 clusters, got {p.n_clusters}.")
     return alpha
@@ -209,7 +209,7 @@ def twfe(panel: pd.DataFrame, *, unit: str, period: str, outcome: str, first_tre
     func = "twfe"
     p = prepare_panel(panel, func, unit=unit, period=period, outcome=outcome, first_treated=first_treated,
                       cluster=cluster, true_effect=true_effect)
-    alpha = _common(p, func, alpha)
+    alpha = _common(p, func, alpha, treated_controls=True)
     g = p.g_obs
     d = (np.isfinite(g) & (p.pcode >= np.nan_to_num(g, nan=np.inf))).astype(float)
     Z = np.empty((len(p.y), 2))
