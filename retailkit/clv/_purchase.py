@@ -9,7 +9,7 @@ from retailkit.clv._data import as_weights, btyd_columns, compress
 from retailkit.clv._mle import MLEResults, maximize
 from retailkit.errors import IdentificationError, InputError
 
-__all__ = ["PurchaseResults", "fit_purchase_model", "as_time"]
+__all__ = ["PurchaseModel", "PurchaseResults", "fit_purchase_model", "as_time"]
 
 
 def as_time(t, n: int | None = None, *, name: str = "t") -> np.ndarray:
@@ -20,6 +20,30 @@ def as_time(t, n: int | None = None, *, name: str = "t") -> np.ndarray:
     if n is not None and arr.ndim > 0 and arr.shape != (n,):
         raise InputError(f"{name} must be a scalar or have one value per row ({n}), got shape {arr.shape}.")
     return arr
+
+
+class PurchaseModel:
+    """What the BG/NBD and Pareto/NBD model classes share.
+
+    A subclass sets ``param_names``, ``_terms`` (the per-customer log-likelihood,
+    ``_terms(params, x, tx, T)``) and ``_likelihood_class`` (built on the distinct patterns with
+    their weights, with ``loglik(theta)`` and ``score(theta)``), and supplies ``fit`` and ``_start``.
+    """
+
+    param_names: tuple[str, ...] = ()
+
+    @classmethod
+    def loglikeobs(cls, params, data, *, frequency_col="frequency", recency_col="recency", T_col="T"):
+        """Per-customer log-likelihood at ``params`` (a sequence in the order of ``param_names``,
+        or a dict or Series by name)."""
+        x, tx, T = btyd_columns(data, frequency_col, recency_col, T_col)
+        p = pd.Series(params)[list(cls.param_names)] if isinstance(params, dict | pd.Series) else params
+        return pd.Series(cls._terms(np.asarray(p, dtype=float), x, tx, T), index=data.index, name="loglik")
+
+    @classmethod
+    def _likelihood(cls, x, tx, T, w):
+        lik = cls._likelihood_class(x, tx, T, w)
+        return lik.loglik, lik.score
 
 
 def fit_purchase_model(model, results_class, data, *, weights, frequency_col, recency_col, T_col, start):

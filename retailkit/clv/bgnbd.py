@@ -13,11 +13,10 @@ evaluated here in log space as ``log A + logaddexp(D1, D2)``.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
-from retailkit.clv._data import btyd_columns, compress, wsum
-from retailkit.clv._purchase import PurchaseResults, fit_purchase_model
+from retailkit.clv._data import compress, wsum
+from retailkit.clv._purchase import PurchaseModel, PurchaseResults, fit_purchase_model
 from retailkit.clv._special import logaddexp, softplus_expit
 
 __all__ = ["BetaGeo", "BetaGeoResults"]
@@ -130,7 +129,7 @@ def _dot(u, v, buf):
     return float(buf.sum())
 
 
-class BetaGeo:
+class BetaGeo(PurchaseModel):
     """The BG/NBD model (Fader, Hardie and Lee 2005).  Fit with :meth:`BetaGeo.fit`.
 
     Parameters are ``r, alpha`` (gamma heterogeneity of the purchase rate, shape and rate in the
@@ -138,6 +137,8 @@ class BetaGeo:
     """
 
     param_names = ("r", "alpha", "a", "b")
+    _terms = staticmethod(_loglik_terms)
+    _likelihood_class = _Likelihood
 
     @classmethod
     def fit(cls, data, *, weights=None, frequency_col="frequency", recency_col="recency", T_col="T",
@@ -175,19 +176,6 @@ class BetaGeo:
         """
         return fit_purchase_model(cls, BetaGeoResults, data, weights=weights, frequency_col=frequency_col,
                                   recency_col=recency_col, T_col=T_col, start=start)
-
-    @classmethod
-    def loglikeobs(cls, params, data, *, frequency_col="frequency", recency_col="recency", T_col="T"):
-        """Per-customer log-likelihood at ``params`` (sequence or Series ``r, alpha, a, b``)."""
-        x, tx, T = btyd_columns(data, frequency_col, recency_col, T_col)
-        p = pd.Series(params)[list(cls.param_names)] if isinstance(params, dict | pd.Series) else params
-        return pd.Series(_loglik_terms(np.asarray(p, dtype=float), x, tx, T), index=data.index,
-                         name="loglik")
-
-    @staticmethod
-    def _likelihood(x, tx, T, w):
-        lik = _Likelihood(x, tx, T, w)
-        return lik.loglik, lik.score
 
     @staticmethod
     def _start(x, tx, T, w):

@@ -17,11 +17,10 @@ frequency >= 132 at T = 200 weeks).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import integrate, special
 
-from retailkit.clv._data import btyd_columns, compress, wsum
-from retailkit.clv._purchase import PurchaseResults, fit_purchase_model
+from retailkit.clv._data import compress, wsum
+from retailkit.clv._purchase import PurchaseModel, PurchaseResults, fit_purchase_model
 from retailkit.clv._special import log_pnbd_window, logaddexp
 
 __all__ = ["ParetoNBD", "ParetoNBDResults"]
@@ -91,7 +90,7 @@ class _Likelihood:
         return self._eval(np.asarray(theta, dtype=float))[1].copy()
 
 
-class ParetoNBD:
+class ParetoNBD(PurchaseModel):
     """The Pareto/NBD model.  Fit with :meth:`ParetoNBD.fit`.
 
     Parameters are ``r, alpha`` (gamma heterogeneity of the purchase rate) and ``s, beta`` (gamma
@@ -99,6 +98,8 @@ class ParetoNBD:
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    _terms = staticmethod(_loglik_terms)
+    _likelihood_class = _Likelihood
 
     @classmethod
     def fit(cls, data, *, weights=None, frequency_col="frequency", recency_col="recency", T_col="T",
@@ -137,19 +138,6 @@ class ParetoNBD:
         return fit_purchase_model(cls, ParetoNBDResults, data, weights=weights,
                                   frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
                                   start=start)
-
-    @classmethod
-    def loglikeobs(cls, params, data, *, frequency_col="frequency", recency_col="recency", T_col="T"):
-        """Per-customer log-likelihood at ``params`` (sequence or Series ``r, alpha, s, beta``)."""
-        x, tx, T = btyd_columns(data, frequency_col, recency_col, T_col)
-        p = pd.Series(params)[list(cls.param_names)] if isinstance(params, dict | pd.Series) else params
-        return pd.Series(_loglik_terms(np.asarray(p, dtype=float), x, tx, T), index=data.index,
-                         name="loglik")
-
-    @staticmethod
-    def _likelihood(x, tx, T, w):
-        lik = _Likelihood(x, tx, T, w)
-        return lik.loglik, lik.score
 
     @staticmethod
     def _start(x, tx, T, w):

@@ -37,6 +37,12 @@ class Panel:
         """Adoption period code of each observation's unit (NaN: never treated)."""
         return self.g[self.ucode]
 
+    @property
+    def treated(self) -> np.ndarray:
+        """The treatment dummy ``D_it`` of each observation (1.0 once its unit has adopted)."""
+        g = self.g_obs
+        return (np.isfinite(g) & (self.pcode >= np.nan_to_num(g, nan=np.inf))).astype(float)
+
 
 def _period_ordinals(s: pd.Series, func: str, what: str, allow_missing: bool, freq=None):
     """Integer ordinals of a period-like column (NaN where missing) and its frequency (None for ints)."""

@@ -136,8 +136,7 @@ def bacon_decomposition(panel: pd.DataFrame, *, unit: str, period: str, outcome:
     out = out.sort_values("weight", ascending=False, kind="stable", ignore_index=True)
 
     # the identity the decomposition rests on: the weighted 2x2s add up to the TWFE coefficient
-    d = (np.isfinite(p.g_obs) & (p.pcode >= np.nan_to_num(p.g_obs, nan=np.inf))).astype(float)
-    dm = demean(np.column_stack([p.y, d]), p, copy=False)
+    dm = demean(np.column_stack([p.y, p.treated]), p, copy=False)
     beta = float(dm[:, 0] @ dm[:, 1] / (dm[:, 1] @ dm[:, 1]))
     recomposed = float((out["weight"] * out["estimate"]).sum())
     if not np.isclose(recomposed, beta, rtol=1e-8, atol=1e-10 * max(1.0, np.abs(p.y).max())):

@@ -210,8 +210,7 @@ def twfe(panel: pd.DataFrame, *, unit: str, period: str, outcome: str, first_tre
     p = prepare_panel(panel, func, unit=unit, period=period, outcome=outcome, first_treated=first_treated,
                       cluster=cluster, true_effect=true_effect)
     alpha = _common(p, func, alpha, treated_controls=True)
-    g = p.g_obs
-    d = (np.isfinite(g) & (p.pcode >= np.nan_to_num(g, nan=np.inf))).astype(float)
+    d = p.treated
     Z = np.empty((len(p.y), 2))
     Z[:, 0], Z[:, 1] = p.y, d
     dm = demean(Z, p, copy=False)
